@@ -1,0 +1,57 @@
+# Every target sets up what it needs first; see README.md.
+SHELL := /bin/bash
+APP_PY := .venv/bin/python
+RASA := .venv-rasa/bin/rasa
+
+.PHONY: setup setup-app setup-rasa run test test-unit train validate bench eval content-check \
+        extract update compile translations-export translations-import clean
+
+setup: setup-app setup-rasa compile
+
+setup-app:
+	@scripts/setup.sh app
+
+setup-rasa:
+	@scripts/setup.sh rasa
+
+## Train the Rasa model only when nlu/ or the content it reads changed (cache in models/).
+train: setup
+	@$(APP_PY) -m bot.devtools.train
+
+## Start Rasa, the action server and the app on loopback; Ctrl-C stops them all.
+run: setup train
+	@$(APP_PY) -m bot.devtools.run
+
+## The whole suite: unit tests, then integration tests against the real Rasa server.
+test: setup train validate content-check
+	@$(APP_PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-unit: setup-app compile
+	@$(APP_PY) -m pytest -q -p no:cacheprovider -m "not integration" $(PYTEST_ARGS)
+
+validate: setup
+	@$(APP_PY) -m bot.devtools.train --validate-only
+
+content-check: setup-app
+	@$(APP_PY) -m bot.content check
+
+bench: setup train
+	@$(APP_PY) -m bot.devtools.bench $(BENCH_ARGS)
+
+eval: setup
+	@$(APP_PY) -m bot.devtools.evaluate $(EVAL_ARGS)
+
+## Interface text (gettext catalogues under locales/).
+extract: setup-app
+	@$(APP_PY) -m bot.i18n extract
+update: setup-app
+	@$(APP_PY) -m bot.i18n update
+compile: setup-app
+	@$(APP_PY) -m bot.i18n compile
+translations-export: setup-app
+	@$(APP_PY) -m bot.i18n export $(OUT)
+translations-import: setup-app
+	@$(APP_PY) -m bot.i18n import $(IN)
+
+clean:
+	rm -rf var models .pytest_cache

@@ -1,0 +1,1 @@
+"""Messaging assistant for artisanal gold miners (Mali, Guinea, Senegal)."""

@@ -1,0 +1,91 @@
+"""The HTTP application: web chat, channel webhooks, health; runs the inbox and outbox workers.
+
+Run it with `python -m bot.app` (what `make run` does) or `uvicorn bot.app:create_app --factory`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import AsyncIterator
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bot.channels import web
+from bot.config import Settings, get_settings
+from bot.core.gateway import Gateway
+from bot.core.rasa_client import RasaClient
+from bot.logging_setup import configure_logging
+from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, run_workers: bool = True) -> Starlette:
+    settings = settings or get_settings()
+    db = Database(settings.database_url)
+    db.upgrade()
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100, max_keepalive_connections=50))
+    rasa = RasaClient(settings.rasa_url, http, token=settings.rasa_token,
+                      timeout=settings.rasa_timeout)
+    gateway = Gateway(settings, db, rasa)
+
+    channel_routes: list[Route] = []
+    channel_lifespans = []
+    from bot.channels import registry
+
+    for channel in registry.enabled_channels(settings, gateway, http):
+        channel_routes.extend(channel.routes())
+        gateway.senders[channel.name] = channel
+        channel_lifespans.append(channel)
+
+    async def health(_request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "rasa": gateway.rasa_up})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks = []
+        if run_workers:
+            tasks.append(asyncio.create_task(gateway.run_inbox_worker(stop)))
+            tasks.append(asyncio.create_task(gateway.run_outbox_worker(stop)))
+        for channel in channel_lifespans:
+            await channel.start()
+        log.info("app: ready on port %s (channels: %s)", settings.port,
+                 ", ".join(["web", *gateway.senders]))
+        try:
+            yield
+        finally:
+            stop.set()
+            for channel in channel_lifespans:
+                await channel.stop()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await http.aclose()
+            db.dispose()
+
+    app = Starlette(
+        routes=[*web.routes(gateway, settings.web_wait_seconds), *channel_routes,
+                Route("/healthz", health, methods=["GET"])],
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    app.state.settings = settings
+    return app
+
+
+def main() -> None:
+    import uvicorn
+
+    configure_logging()
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

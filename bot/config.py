@@ -1,0 +1,118 @@
+"""The one settings object. Every value comes from the environment (names in ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", ROOT / "var"))
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _float(name: str, default: float) -> float:
+    value = _env(name)
+    return float(value) if value is not None else default
+
+
+def _local_secret(filename: str, make) -> str:
+    """A development secret kept under var/ so a local run survives restarts.
+
+    Production sets the variable instead; the file is never committed (var/ is ignored).
+    """
+    path = VAR_DIR / filename
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _fernet_key() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    rasa_url: str
+    rasa_token: str | None
+    port: int
+    host: str
+    data_key: str = field(repr=False)
+    # Telegram
+    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_api_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
+    # WhatsApp Cloud API
+    whatsapp_access_token: str | None = field(default=None, repr=False)
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: str | None = field(default=None, repr=False)
+    whatsapp_verify_token: str | None = field(default=None, repr=False)
+    whatsapp_api_base_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_template_name: str = "reprise_conversation"
+    # Delivery behaviour
+    rasa_timeout: float = 30.0
+    web_wait_seconds: float = 90.0
+    ack_after_seconds: float = 20.0
+    worker_poll_seconds: float = 0.5
+    media_dir: Path = VAR_DIR / "media"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_access_token and self.whatsapp_phone_number_id)
+
+
+def load_settings() -> Settings:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        database_url=_env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'assistant.db'}"),
+        rasa_url=_env("RASA_URL", f"http://127.0.0.1:{_int('RASA_PORT', 5005)}").rstrip("/"),
+        rasa_token=_env("RASA_TOKEN"),
+        port=_int("PORT", 8000),
+        host=_env("HOST", "127.0.0.1"),
+        data_key=_env("DATA_ENCRYPTION_KEY") or _local_secret("data.key", _fernet_key),
+        telegram_bot_token=_env("TELEGRAM_BOT_TOKEN"),
+        telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
+        telegram_api_file_url=_env("TELEGRAM_API_FILE_URL", "https://api.telegram.org/file/bot"),
+        telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET"),
+        whatsapp_access_token=_env("WHATSAPP_ACCESS_TOKEN"),
+        whatsapp_phone_number_id=_env("WHATSAPP_PHONE_NUMBER_ID"),
+        whatsapp_app_secret=_env("WHATSAPP_APP_SECRET"),
+        whatsapp_verify_token=_env("WHATSAPP_VERIFY_TOKEN"),
+        whatsapp_api_base_url=_env(
+            "WHATSAPP_API_BASE_URL", "https://graph.facebook.com/v21.0"
+        ).rstrip("/"),
+        whatsapp_template_name=_env("WHATSAPP_TEMPLATE_NAME", "reprise_conversation"),
+        rasa_timeout=_float("RASA_TIMEOUT", 30.0),
+        web_wait_seconds=_float("WEB_WAIT_SECONDS", 90.0),
+        ack_after_seconds=_float("ACK_AFTER_SECONDS", 20.0),
+        worker_poll_seconds=_float("WORKER_POLL_SECONDS", 0.5),
+        media_dir=Path(_env("MEDIA_DIR", str(VAR_DIR / "media"))),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
