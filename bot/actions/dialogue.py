@@ -1,0 +1,363 @@
+"""The dialogue: what the assistant says next, given what it understood and what it remembers.
+
+Pure Python over the content files and the interface catalogues: no Rasa import, so it is
+unit-tested directly and conversation-tested through the real Rasa server. Rasa gives us the
+intent and entities (or a pressed choice) and keeps `State` in its tracker as slots
+(`bot/actions/dispatch.py`).
+
+Navigation rules that hold everywhere: "menu" or "0" returns to the main menu, "retour" goes
+back one screen, language and country can be changed at any time, and a question asked before
+the country is known is answered right after the user gives it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from bot.content import Content, get_content
+from bot.core.messages import Choice, Reply
+from bot.i18n import LANGUAGES, translator
+
+log = logging.getLogger(__name__)
+
+COUNTRY_CODES = ("ML", "GN", "SN")
+HISTORY_LIMIT = 10
+MISUNDERSTOOD_LIMIT = 2
+# Intents whose answer is a navigation screen rather than content.
+NAVIGATION = {
+    "greet", "menu", "more", "back", "thanks", "help", "affirm", "deny", "change_language",
+    "change_country", "talk_to_person", "report_problem", "check_status", "delete_data",
+    "out_of_scope", "nlu_fallback", "inform", "choose", "share_location",
+}
+# Intents handled by a flow (registered by the modules that implement them).
+FLOW_INTENTS: dict[str, str] = {}
+
+
+@dataclass
+class Turn:
+    """What Rasa understood of one user message."""
+
+    intent: str | None
+    entities: dict[str, str] = field(default_factory=dict)
+    choice: str | None = None
+    text: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class State:
+    """What the assistant remembers about a conversation (kept as Rasa slots)."""
+
+    language: str | None = None
+    country: str | None = None
+    flow: dict[str, Any] | None = None
+    misunderstood: int = 0
+    history: list[str] = field(default_factory=list)
+    pending: str | None = None  # what to show once the missing language/country is known
+    last_answer: str | None = None
+    progress: dict[str, Any] = field(default_factory=dict)  # guides: steps done, per guide
+
+    def to_slots(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_slots(cls, slots: dict[str, Any]) -> State:
+        known = {k: v for k, v in slots.items() if k in cls.__dataclass_fields__}
+        state = cls(**{k: v for k, v in known.items() if v is not None})
+        state.misunderstood = int(state.misunderstood or 0)
+        state.history = list(state.history or [])
+        state.progress = dict(state.progress or {})
+        return state
+
+
+class Flow(Protocol):
+    """A multi-step conversation (the group guide, reporting a problem, ...)."""
+
+    name: str
+
+    def start(self, talk: Talk, arg: str) -> list[Reply]: ...
+
+    def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
+        """Handle a turn inside the flow; None lets the dialogue handle it normally."""
+
+
+FLOWS: dict[str, Flow] = {}
+
+
+def register_flow(flow: Flow, *intents: str) -> Flow:
+    FLOWS[flow.name] = flow
+    for intent in intents:
+        FLOW_INTENTS[intent] = flow.name
+    return flow
+
+
+class Talk:
+    """One turn of the dialogue: the state, the content, and helpers to build replies."""
+
+    def __init__(self, state: State, content: Content | None = None):
+        self.state = state
+        self.content = content or get_content()
+
+    # ---- helpers used by flows -------------------------------------------------
+    @property
+    def lang(self) -> str:
+        return self.state.language or "fr"
+
+    def _(self, message: str) -> str:
+        return translator(self.lang).gettext(message)
+
+    def reply(self, text: str, choices: list[Choice] | None = None, *,
+              sensitive: bool = False, nav: bool = True) -> Reply:
+        choices = list(choices or [])
+        if nav and not any(c.id == "menu:main" for c in choices):
+            choices.append(Choice("menu:main", self._("Menu")))
+        return Reply(text=text, choices=choices, lang=self.lang, country=self.state.country,
+                     sensitive=sensitive)
+
+    def end_flow(self) -> None:
+        self.state.flow = None
+
+    # ---- entry point -----------------------------------------------------------
+    def respond(self, turn: Turn) -> list[Reply]:
+        self._adopt_metadata(turn)
+        if turn.intent == "choose" and turn.choice:
+            return self._choose(turn.choice, turn)
+        flow = FLOWS.get((self.state.flow or {}).get("name", ""))
+        if flow is not None:
+            replies = flow.handle(self, turn)
+            if replies is not None:
+                return replies
+        return self._intent(turn)
+
+    def _adopt_metadata(self, turn: Turn) -> None:
+        # The gateway's copy of the contact's language and country survives a lost tracker.
+        meta = turn.metadata or {}
+        if not self.state.language and meta.get("language") in LANGUAGES:
+            self.state.language = meta["language"]
+        if not self.state.country and meta.get("country") in COUNTRY_CODES:
+            self.state.country = meta["country"]
+
+    # ---- choices -----------------------------------------------------------------
+    def _choose(self, choice: str, turn: Turn) -> list[Reply]:
+        kind, _, arg = choice.partition(":")
+        if kind == "menu":
+            return self.show_menu(arg or "main")
+        if kind == "answer":
+            return self.show_answer(arg)
+        if kind == "more":
+            return self.show_more(arg)
+        if kind == "lang":
+            return self.set_language(arg)
+        if kind == "country":
+            return self.set_country(arg)
+        if kind == "back":
+            return self.go_back()
+        if kind == "flow":
+            name, _, step = arg.partition(":")
+            flow = FLOWS.get(name)
+            if flow is None:
+                return self.misunderstood()
+            if step in ("", "start"):
+                self.state.misunderstood = 0
+                return flow.start(self, step)
+            if (self.state.flow or {}).get("name") != name:
+                # A button from an old message of a flow that has ended: start it afresh.
+                return flow.start(self, "start")
+            replies = flow.handle(self, Turn(intent="choose", choice=choice, text=turn.text))
+            return replies if replies is not None else self.show_menu("main")
+        log.info("dialogue: unknown choice namespace %r", kind)
+        return self.misunderstood()
+
+    # ---- intents ---------------------------------------------------------------
+    def _intent(self, turn: Turn) -> list[Reply]:
+        intent = turn.intent or "nlu_fallback"
+        if intent in ("nlu_fallback", "out_of_scope"):
+            return self.misunderstood()
+        self.state.misunderstood = 0
+        if intent in FLOW_INTENTS:
+            return FLOWS[FLOW_INTENTS[intent]].start(self, "start")
+        if intent == "greet":
+            self.state.history = []
+            return self.show_menu("main", greeting=True)
+        if intent == "menu":
+            return self.show_menu("main")
+        if intent == "back":
+            return self.go_back()
+        if intent == "more":
+            if self.state.last_answer:
+                return self.show_more(self.state.last_answer)
+            return self.show_menu("main")
+        if intent == "thanks":
+            return [self.reply(self._("Merci ! Écrivez « menu » quand vous voulez."))]
+        if intent == "help":
+            return self.show_menu("main", text=self._(
+                "Je réponds aux questions sur les coopératives, les autorisations, l'orpaillage "
+                "sans mercure et les plaintes. Choisissez un thème ou posez votre question :"))
+        if intent == "change_language":
+            return self.ask_language()
+        if intent == "change_country":
+            return self.ask_country()
+        if intent == "inform":
+            return self._inform(turn)
+        if intent in ("affirm", "deny"):
+            return self.show_menu("main")
+        if self.content.answers_for_intent(intent):
+            return self.answer_intent(intent, turn)
+        log.info("dialogue: no content for intent %s", intent)
+        return self.misunderstood()
+
+    def _inform(self, turn: Turn) -> list[Reply]:
+        language = turn.entities.get("language")
+        country = turn.entities.get("country") or self._country_of_place(turn.entities.get("place"))
+        if language in LANGUAGES:
+            return self.set_language(language)
+        if country in COUNTRY_CODES:
+            return self.set_country(country)
+        return self.misunderstood()
+
+    @staticmethod
+    def _country_of_place(place: str | None) -> str | None:
+        if not place:
+            return None
+        try:
+            from bot.core.places import resolve_place
+        except ImportError:  # pragma: no cover - places come with the NLU data
+            return None
+        found = resolve_place(place)
+        return getattr(found, "country", None) if found else None
+
+    # ---- screens -----------------------------------------------------------------
+    def _visit(self, screen: str) -> None:
+        if not self.state.history or self.state.history[-1] != screen:
+            self.state.history = (self.state.history + [screen])[-HISTORY_LIMIT:]
+
+    def show_menu(self, menu_id: str, *, greeting: bool = False,
+                  text: str | None = None) -> list[Reply]:
+        try:
+            menu = self.content.menu(menu_id)
+        except KeyError:
+            return self.show_menu("main")
+        if menu_id == "main":
+            self.end_flow()
+            self.state.history = []
+        if menu.needs_country and not self.state.country:
+            self.state.pending = f"menu:{menu_id}"
+            return self.ask_country()
+        self._visit(f"menu:{menu_id}")
+        choices = [Choice(item.choice_id, item.title(self.lang))
+                   for item in menu.items_for(self.state.country)]
+        if greeting:
+            text = self._("Bonjour ! Je suis l'assistant des orpailleurs. Choisissez un thème :")
+        return [self.reply(text or menu.text(self.lang), choices, nav=menu_id != "main")]
+
+    def answer_intent(self, intent: str, turn: Turn) -> list[Reply]:
+        country = turn.entities.get("country") or self.state.country
+        if country in COUNTRY_CODES and country != self.state.country:
+            self.state.country = country
+        if self.content.intent_needs_country(intent) and not self.state.country:
+            answer = self.content.answer_for(intent, None)
+            if answer is None:
+                self.state.pending = f"intent:{intent}"
+                return self.ask_country()
+        answer = self.content.answer_for(intent, self.state.country)
+        if answer is None:
+            return self.misunderstood()
+        return self.show_answer(answer.id)
+
+    def show_answer(self, answer_id: str) -> list[Reply]:
+        try:
+            answer = self.content.answer(answer_id)
+        except KeyError:
+            return self.misunderstood()
+        self.state.last_answer = answer.id
+        self._visit(f"answer:{answer.id}")
+        choices = []
+        if answer.text(self.lang).more:
+            choices.append(Choice(f"more:{answer.id}", self._("Suite")))
+        choices.extend(self._related(answer.related, limit=2))
+        return [self.reply(answer.message(self.lang), choices)]
+
+    def show_more(self, answer_id: str) -> list[Reply]:
+        try:
+            answer = self.content.answer(answer_id)
+        except KeyError:
+            return self.show_menu("main")
+        more = answer.text(self.lang).more
+        if not more:
+            return self.show_answer(answer_id)
+        self.state.last_answer = answer.id
+        return [self.reply(more, self._related(answer.related, limit=3))]
+
+    def _related(self, choice_ids: tuple[str, ...] | list[str], limit: int) -> list[Choice]:
+        choices = []
+        for choice_id in choice_ids:
+            try:
+                choices.append(Choice(choice_id, self.content.choice_title(choice_id, self.lang)))
+            except KeyError:
+                continue
+            if len(choices) == limit:
+                break
+        return choices
+
+    def go_back(self) -> list[Reply]:
+        history = self.state.history
+        if history:
+            history.pop()  # the screen the user is on
+        previous = history.pop() if history else "menu:main"
+        self.state.history = history
+        return self._choose(previous, Turn(intent="choose", choice=previous))
+
+    # ---- onboarding ----------------------------------------------------------------
+    def ask_language(self) -> list[Reply]:
+        choices = [Choice(f"lang:{code}", name) for code, name in LANGUAGES.items()]
+        return [self.reply(self._("Choisissez votre langue :"), choices, nav=False)]
+
+    def ask_country(self) -> list[Reply]:
+        choices = [Choice("country:ML", self._("Mali")), Choice("country:GN", self._("Guinée")),
+                   Choice("country:SN", self._("Sénégal"))]
+        return [self.reply(self._("Dans quel pays travaillez-vous ?"), choices, nav=False)]
+
+    def set_language(self, code: str) -> list[Reply]:
+        if code not in LANGUAGES:
+            return self.ask_language()
+        self.state.language = code
+        confirmation = self._("Langue changée : {language}.").format(language=LANGUAGES[code])
+        return self._resume(confirmation)
+
+    def set_country(self, code: str) -> list[Reply]:
+        if code not in COUNTRY_CODES:
+            return self.ask_country()
+        self.state.country = code
+        names = {"ML": self._("Mali"), "GN": self._("Guinée"), "SN": self._("Sénégal")}
+        confirmation = self._("Pays choisi : {country}.").format(country=names[code])
+        return self._resume(confirmation)
+
+    def _resume(self, confirmation: str) -> list[Reply]:
+        """After onboarding, answer what the user asked before it: never make them repeat."""
+        pending, self.state.pending = self.state.pending, None
+        if pending and pending.startswith("intent:"):
+            replies = self.answer_intent(pending.removeprefix("intent:"), Turn(intent=None))
+        elif pending:
+            replies = self._choose(pending, Turn(intent="choose", choice=pending))
+        else:
+            replies = self.show_menu("main")
+        if replies:
+            replies[0].text = f"{confirmation}\n\n{replies[0].text}"
+        return replies
+
+    # ---- misunderstanding ----------------------------------------------------------
+    def misunderstood(self) -> list[Reply]:
+        self.state.misunderstood += 1
+        if self.state.misunderstood >= MISUNDERSTOOD_LIMIT:
+            choices = []
+            if "talk" in FLOWS:
+                choices.append(Choice("flow:talk:start", self._("Parler à une personne")))
+            return [self.reply(self._("Je ne comprends toujours pas. Voulez-vous parler à une "
+                                      "personne ?"), choices)]
+        menu = self.content.menu("main")
+        choices = [Choice(item.choice_id, item.title(self.lang))
+                   for item in menu.items_for(self.state.country)]
+        return [self.reply(self._("Je n'ai pas bien compris. Choisissez dans le menu ou écrivez "
+                                  "votre question autrement."), choices, nav=False)]

@@ -1,0 +1,55 @@
+"""`make run`: start Rasa, the action server and the app on loopback; Ctrl-C stops them all.
+
+The app answers at once; Rasa takes about a minute to load. Messages sent meanwhile are kept
+in the inbox and answered as soon as Rasa is up.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from bot.devtools.stack import Stack
+
+
+def main() -> None:
+    stack = Stack.create()
+    stopping = False
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # Ctrl-C already raises KeyboardInterrupt
+    started = time.monotonic()
+    stack.start()
+    try:
+        stack.wait_app(60)
+        print(f"\n  Assistant: open {stack.app_url}/  (web chat)\n"
+              f"  API:       curl -s {stack.app_url}/api/chat -H 'Content-Type: application/json'"
+              f" -d '{{\"sender\":\"t1\",\"text\":\"Bonjour\"}}'\n"
+              f"  Logs:      {stack.workdir / 'logs'}/{{app,rasa,actions}}.log\n"
+              f"  Rasa is loading its model (about a minute); messages sent meanwhile are kept"
+              f" and answered when it is up. Ctrl-C stops everything.\n", flush=True)
+        stack.wait_actions(60)
+        stack.wait_rasa(300)
+        print(f"  Rasa is up after {time.monotonic() - started:.0f} s "
+              f"(port {stack.rasa_port}); actions on port {stack.actions_port}.", flush=True)
+        while not stopping:
+            for name, process in list(stack.processes.items()):
+                if process.poll() is not None:
+                    print(f"run: {name} exited ({process.returncode}); stopping. "
+                          f"See {stack.workdir / 'logs' / (name + '.log')}", file=sys.stderr)
+                    stopping = True
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"run: {exc}", file=sys.stderr)
+    finally:
+        print("run: stopping...", flush=True)
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

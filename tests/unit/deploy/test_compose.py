@@ -1,0 +1,91 @@
+"""docker-compose.yml cannot run here (no Docker engine): read it and check it is coherent."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+ENV_EXAMPLE = {
+    line.split("=", 1)[0]
+    for line in (ROOT / ".env.example").read_text().splitlines()
+    if line and not line.startswith("#") and "=" in line
+}
+ARCHITECTURE_NAMES = {
+    "DATABASE_URL", "RASA_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL",
+    "TELEGRAM_API_FILE_URL", "TELEGRAM_WEBHOOK_SECRET", "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN",
+    "WHATSAPP_API_BASE_URL", "PORT",
+}
+
+
+def test_the_production_services_are_all_there():
+    assert {"app", "actions", "rasa", "postgres", "redis"} <= set(SERVICES)
+    assert SERVICES["rasa"]["image"] == "rasa/rasa:3.6.21"
+    assert SERVICES["postgres"]["image"].startswith("postgres:")
+    assert SERVICES["redis"]["image"].startswith("redis:")
+
+
+def test_every_service_has_a_health_check_and_depends_only_on_known_services():
+    for name, service in SERVICES.items():
+        assert "healthcheck" in service, name
+        for dependency, condition in (service.get("depends_on") or {}).items():
+            assert dependency in SERVICES, (name, dependency)
+            if condition["condition"] == "service_healthy":
+                assert "healthcheck" in SERVICES[dependency]
+
+
+def test_every_variable_used_is_documented_in_env_example():
+    used = set(re.findall(r"\$\{([A-Z0-9_]+)\}", (ROOT / "docker-compose.yml").read_text()))
+    assert used - ENV_EXAMPLE == set()
+
+
+def test_the_app_gets_every_configuration_name_from_the_architecture():
+    app_env = set(SERVICES["app"]["environment"])
+    assert ARCHITECTURE_NAMES <= app_env | {"PORT"}
+    assert SERVICES["app"]["environment"]["RASA_URL"] == "http://rasa:5005"
+    assert "rasa" in SERVICES["app"]["depends_on"] and "postgres" in SERVICES["app"]["depends_on"]
+
+
+def test_ports_line_up_between_services():
+    assert SERVICES["app"]["ports"] == ["${PORT}:8000"]
+    assert SERVICES["app"]["environment"]["PORT"] == "8000"
+    rasa_command = SERVICES["rasa"]["command"]
+    assert rasa_command[rasa_command.index("--port") + 1] == "5005"
+    assert "5005" in SERVICES["rasa"]["expose"]
+    actions_url = SERVICES["rasa"]["environment"]["ACTION_ENDPOINT_URL"]
+    assert actions_url == "http://actions:5055/webhook"
+    assert "5055" in SERVICES["actions"]["expose"]
+    assert SERVICES["actions"]["command"][-1] == "5055"
+
+
+def test_volumes_are_declared_and_mounted_files_exist():
+    declared = set(COMPOSE["volumes"])
+    for name, service in SERVICES.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), (name, source)
+            else:
+                assert source in declared, (name, source)
+    assert any(v.startswith("pgdata:") for v in SERVICES["postgres"]["volumes"])
+
+
+def test_rasa_endpoints_use_the_variables_compose_sets():
+    endpoints = (ROOT / "nlu" / "endpoints.yml").read_text()
+    needed = set(re.findall(r"\$\{([A-Z0-9_]+)\}", endpoints))
+    assert needed <= set(SERVICES["rasa"]["environment"]), needed - set(
+        SERVICES["rasa"]["environment"])
+    parsed = yaml.safe_load(endpoints)
+    assert parsed["tracker_store"]["type"] == "SQL"
+    assert parsed["lock_store"]["type"] == "redis"
+
+
+def test_the_dockerfile_installs_the_pinned_requirements():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.startswith("# ") and "FROM python:3.10" in dockerfile
+    assert "requirements/app.txt" in dockerfile
