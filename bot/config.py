@@ -61,6 +61,8 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_api_file_url: str = "https://api.telegram.org/file/bot"
     telegram_webhook_secret: str | None = field(default=None, repr=False)
+    # Set in production (the public https URL of /webhooks/telegram); unset: long polling.
+    telegram_webhook_url: str | None = None
     # WhatsApp Cloud API
     whatsapp_access_token: str | None = field(default=None, repr=False)
     whatsapp_phone_number_id: str | None = None
@@ -97,6 +99,7 @@ def load_settings() -> Settings:
         telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
         telegram_api_file_url=_env("TELEGRAM_API_FILE_URL", "https://api.telegram.org/file/bot"),
         telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET"),
+        telegram_webhook_url=_env("TELEGRAM_WEBHOOK_URL"),
         whatsapp_access_token=_env("WHATSAPP_ACCESS_TOKEN"),
         whatsapp_phone_number_id=_env("WHATSAPP_PHONE_NUMBER_ID"),
         whatsapp_app_secret=_env("WHATSAPP_APP_SECRET"),

@@ -34,7 +34,7 @@ from bot.core.rasa_client import RasaClient, RasaUnavailable, choice_message
 from bot.i18n import translator
 from bot.store.db import Database
 from bot.store.identities import IdentityVault
-from bot.store.models import Contact, InboxMessage, OutboxMessage, utcnow
+from bot.store.models import Contact, InboxMessage, MediaFile, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,18 @@ class SendError(Exception):
 class Sender(Protocol):
     """What a channel adapter provides to deliver replies."""
 
-    async def send(self, address: str, reply: Reply) -> str | None:
-        """Deliver one reply; return the channel's message id. Raise SendError on failure."""
+    async def send(self, address: str, reply: Reply) -> str | Sent | None:
+        """Deliver one reply; return the channel's message id (or a `Sent` with a note).
+        Raise SendError on failure."""
+
+
+@dataclass
+class Sent:
+    """What a sender may return instead of a bare provider id, to leave a note on the row
+    (e.g. "outside WhatsApp's 24-hour window: template sent instead")."""
+
+    provider_message_id: str | None
+    note: str | None = None
 
 
 @dataclass
@@ -135,6 +145,10 @@ class Gateway:
             )
             session.add(row)
             session.flush()
+            if inbound.media is not None:  # fetched later by the channel; never dropped
+                session.add(MediaFile(inbox_id=row.id, contact_id=contact.id,
+                                      channel=inbound.channel.value, kind=inbound.media.kind,
+                                      ref=inbound.media.ref, mime_type=inbound.media.mime_type))
             accepted = Accepted(row.id, contact.id, duplicate=False)
         log.info("inbox: accepted message %s (%s, %s)", accepted.inbox_id,
                  inbound.channel.value, inbound.kind.value)
@@ -496,13 +510,84 @@ class Gateway:
             self._mark(row, attempts=attempts, last_error=str(exc)[:500],
                        next_attempt_at=utcnow() + timedelta(seconds=delay))
             return
+        note = None
+        if isinstance(provider_id, Sent):
+            provider_id, note = provider_id.provider_message_id, provider_id.note
         self._mark(row, status="sent", attempts=attempts, provider_message_id=provider_id,
-                   sent_at=utcnow(), last_error=None)
+                   sent_at=utcnow(), last_error=note)
 
     def _mark(self, row: OutboxMessage, **values: Any) -> None:
         with self.db.session() as session:
             session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
                             .values(**values))
+
+    # --------------------------------------------------- what channel adapters ask
+    _STATUS_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
+
+    def record_delivery_status(self, channel: Channel, provider_message_id: str, status: str,
+                               error: str | None = None) -> bool:
+        """A channel's delivery receipt (sent/delivered/read/failed). Receipts arrive out of
+        order: a status never moves backwards, and `failed` does not undo `read`."""
+        with self.db.session() as session:
+            row = session.scalar(select(OutboxMessage).where(
+                OutboxMessage.channel == channel.value,
+                OutboxMessage.provider_message_id == provider_message_id))
+            if row is None:
+                return False
+            rank = self._STATUS_RANK
+            if status == "failed":
+                if row.status != "read":
+                    row.status, row.last_error = "failed", (error or "failed")[:500]
+            elif status in rank and rank[status] > rank.get(row.status, 0):
+                row.status = status
+            row.status_updated_at = utcnow()
+        return True
+
+    def offered_choices(self, channel: Channel, address: str) -> list[dict[str, str]]:
+        """The choices last offered to this user (to resolve a hashed button key)."""
+        with self.db.session() as session:
+            contact_id = self.vault.find_contact_id(session, channel.value, address)
+            contact = session.get(Contact, contact_id) if contact_id else None
+            return list(contact.last_choices or []) if contact else []
+
+    def last_inbound_at(self, channel: Channel, address: str) -> datetime | None:
+        with self.db.session() as session:
+            contact_id = self.vault.find_contact_id(session, channel.value, address)
+            contact = session.get(Contact, contact_id) if contact_id else None
+            return _aware(contact.last_inbound_at) if contact else None
+
+    def due_media(self, channel: Channel, limit: int = 10) -> list[MediaFile]:
+        """Files still to download for a channel (oldest first)."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(MediaFile).where(MediaFile.channel == channel.value,
+                                        MediaFile.status == "pending",
+                                        MediaFile.next_attempt_at <= utcnow())
+                .order_by(MediaFile.id).limit(limit)).all()
+            session.expunge_all()
+            return list(rows)
+
+    def media_stored(self, media_id: int, path: str, size: int, sha256: str,
+                     mime_type: str | None = None) -> None:
+        with self.db.session() as session:
+            row = session.get(MediaFile, media_id)
+            row.status, row.path, row.size, row.sha256 = "stored", path, size, sha256
+            row.mime_type = mime_type or row.mime_type
+            row.attempts, row.stored_at, row.last_error = row.attempts + 1, utcnow(), None
+
+    def media_failed(self, media_id: int, error: str, *, retryable: bool = True,
+                     max_attempts: int = 20) -> None:
+        with self.db.session() as session:
+            row = session.get(MediaFile, media_id)
+            row.attempts += 1
+            row.last_error = error[:500]
+            if not retryable or row.attempts >= max_attempts:
+                row.status = "failed"
+                log.error("media: file %s of message %s failed for good: %s",
+                          row.id, row.inbox_id, error)
+            else:
+                row.next_attempt_at = utcnow() + timedelta(
+                    seconds=backoff_seconds(row.attempts, cap=600))
 
 
 def _json(data: dict) -> str:

@@ -122,3 +122,31 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
     status_updated_at: Mapped[datetime | None] = mapped_column()
+
+
+class MediaFile(Base):
+    """A file a user sent (voice notes above all), fetched from the channel into MEDIA_DIR.
+
+    Registered in the same transaction as its inbox message, so a crash before the download
+    loses nothing: the channel's media worker fetches every `pending` row, retrying with backoff.
+    """
+
+    __tablename__ = "media_files"
+    __table_args__ = (Index("ix_media_files_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # voice, audio, photo, document, video...
+    ref: Mapped[str] = mapped_column(String(256))  # the channel's file id / media id
+    mime_type: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|stored|failed
+    path: Mapped[str | None] = mapped_column(Text)  # relative to MEDIA_DIR
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stored_at: Mapped[datetime | None] = mapped_column()
