@@ -1,0 +1,57 @@
+"""Vocabulary and limits the content files are checked against.
+
+Names come from docs/DESIGN.md (intents, language and country codes) and from the
+channels' documented limits (WhatsApp Cloud API interactive messages, Telegram Bot API).
+"""
+
+from __future__ import annotations
+
+import re
+
+LANGUAGES: tuple[str, ...] = ("fr", "bm", "emk", "ff", "snk", "wo")
+DEFAULT_LANGUAGE = "fr"
+LOCAL_LANGUAGES: tuple[str, ...] = tuple(code for code in LANGUAGES if code != DEFAULT_LANGUAGE)
+
+COUNTRIES: tuple[str, ...] = ("ML", "GN", "SN")
+ALL_COUNTRIES = "all"
+
+TOPICS: tuple[str, ...] = ("formalisation", "licensing", "safe_practice", "protection", "navigation")
+
+TEXT_STATUSES: tuple[str, ...] = ("draft", "reviewed")
+REVIEW_STATUSES: tuple[str, ...] = ("draft", "to_verify", "reviewed")
+
+# Reviewers of record (FACTS.md): every review block names one of them.
+PARTNERS: tuple[str, ...] = ("Pact", "FEMIMA", "La Lumière", "Action Mines Guinée")
+
+CONTENT_INTENTS: tuple[str, ...] = (
+    "why_formalise", "form_cooperative", "form_gie", "get_authorisation", "couloirs",
+    "seasonal_closure", "foreigners_rules", "sell_gold", "banned_practices",
+    "gravity_concentration", "borax_smelting", "retort", "mercury_health", "cyanide",
+    "pit_safety", "accident", "protective_equipment", "child_labour", "grievance_channels",
+    "violence_help", "more_mercury",
+)
+NAVIGATION_INTENTS: tuple[str, ...] = (
+    "greet", "menu", "more", "back", "thanks", "help", "affirm", "deny", "change_language",
+    "change_country", "talk_to_person", "report_problem", "check_status", "delete_data",
+    "out_of_scope", "inform", "choose",
+)
+KNOWN_INTENTS = frozenset(CONTENT_INTENTS + NAVIGATION_INTENTS)
+
+# Channel limits, checked when content is written rather than when a send fails.
+SHORT_MAX = 600                # one phone screen
+BUTTON_TITLE_MAX = 20          # WhatsApp reply button title
+MAX_BUTTONS = 3                # WhatsApp reply buttons per message
+LIST_ROW_TITLE_MAX = 24        # WhatsApp list row title
+MAX_LIST_ROWS = 10             # WhatsApp list rows per message
+INTERACTIVE_BODY_MAX = 1024    # WhatsApp interactive message body
+TELEGRAM_TEXT_MAX = 4096       # Telegram message text
+CAVEAT_MAX = 300
+DOCUMENT_TITLE_MAX = 80
+RELATED_MIN, RELATED_MAX = 2, 3
+
+ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+CHOICE_RE = re.compile(r"^(answer:[a-z][a-z0-9_]*|menu:[a-z][a-z0-9_]*|flow:[a-z0-9_]+(:[a-z0-9_]+)*)$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# Separator between an answer's short text and its caveat, in the message the user reads.
+CAVEAT_PREFIX = "\n\n⚠️ "
