@@ -19,6 +19,9 @@ from bot.i18n.catalogues import Catalogues, print_coverage
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.i18n", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", default=None,
+                        help="project directory holding bot/, babel.cfg and locales/ "
+                             "(default: this repository)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     commands.add_parser("extract", help="scan bot/ into locales/messages.pot")
     commands.add_parser("update", help="merge the .pot into every .po")
@@ -30,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("file", help="input .xlsx or .csv")
     args = parser.parse_args(argv)
 
-    catalogues = Catalogues()
+    catalogues = Catalogues() if args.root is None else Catalogues(args.root)
     if args.command == "extract":
         count = catalogues.extract()
         print(f"{catalogues.template_path}: {count} messages")
