@@ -17,6 +17,7 @@ are left out of the .mo, and a draft in Bambara is better for a miner than Frenc
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import re
@@ -51,6 +52,8 @@ STATUSES = (DRAFT, REVIEWED)
 _STATUS_PREFIX = "status:"
 
 _PROJECT = "orpaillage-assistant"
+# Stands in for the .pot creation date when comparing old and new templates.
+_EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
 _HEADER_COMMENT = """\
 # Translations template for the orpaillage assistant.
 # Edit translations through the spreadsheet workflow described in docs/TRANSLATING.md.
@@ -258,7 +261,8 @@ class Catalogues:
         template = _Catalogue(project=_PROJECT, version="interface", copyright_holder=_PROJECT,
                               msgid_bugs_address="", fuzzy=False,
                               header_comment=_HEADER_COMMENT)
-        source = self.root / "bot"
+        if not (self.root / "bot").is_dir():
+            raise FileNotFoundError(f"{self.root / 'bot'} does not exist")
 
         def inside_bot(path: str) -> bool:
             relative = Path(path).resolve().relative_to(self.root.resolve())
@@ -272,11 +276,9 @@ class Catalogues:
                 continue  # gettext(variable): not a literal, nothing to translate
             template.add(text, None, [(filename, lineno)], auto_comments=comments,
                          context=context)
-        if not source.exists():
-            raise FileNotFoundError(f"{source} does not exist")
         old = _read(self.template_path, None) if self.template_path.exists() else None
-        if old is not None and _render(old, stable_dates=True) == _render(template, stable_dates=True):
-            return len(template)
+        if old is not None and _render(old, True) == _render(template, True):
+            return len(template)  # same messages: keep the file and its creation date
         _write(self.template_path, template)
         return len(template)
 
@@ -484,18 +486,9 @@ def iter_messages(catalogue: Catalog) -> Iterator[Message]:
     return (message for message in catalogue if message.id)
 
 
-def _epoch():
-    import datetime
-
-    return datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-_EPOCH = _epoch()
-
-
 def print_coverage(report: list[Coverage], out=sys.stdout) -> None:
-    header = f"{'language':<22}{'total':>6}{'translated':>11}{'missing':>8}{'draft':>6}{'reviewed':>9}"
-    print(header, file=out)
+    print(f"{'language':<22}{'total':>6}{'translated':>11}{'missing':>8}{'draft':>6}"
+          f"{'reviewed':>9}", file=out)
     for entry in report:
         name = f"{entry.language} {LANGUAGES[entry.language]}"
         print(f"{name:<22}{entry.total:>6}{entry.translated:>11}{entry.missing:>8}"

@@ -19,7 +19,8 @@ from bot.i18n.languages import PLURAL_FORMS
 from .conftest import snapshot
 
 LOCAL_LANGUAGES = [code for code in LANGUAGES if code != "fr"]
-SEEDED = [value for name, value in vars(common).items() if name.isupper() and isinstance(value, str)]
+SEEDED = [value for name, value in vars(common).items()
+          if name.isupper() and isinstance(value, str)]
 SEEDED += list(common.COUNTRY_NAMES.values())
 # Words that are the same in French and some local languages ("Mali", "Menu") prove nothing.
 DIFFERENT_EVERYWHERE = ["Menu principal", "Choisissez votre langue :", "Oui", "Non",
