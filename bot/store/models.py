@@ -54,6 +54,12 @@ class Contact(Base):
     # A lease: one worker processes a contact's inbox at a time, in order.
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column()
+    # Follow-up requests (docs/REQUESTS.md). `sensitive_mode` is the flow whose last reply was
+    # sensitive: the gateway then keeps no text and sends Rasa no text for this contact.
+    sensitive_mode: Mapped[str | None] = mapped_column(String(32))
+    # A call-back number typed in a sensitive step, encrypted, until the flow stores or drops it.
+    callback_draft: Mapped[str | None] = mapped_column(Text)
+    erase_requested_at: Mapped[datetime | None] = mapped_column()
 
 
 class ChannelIdentity(Base):
@@ -150,3 +156,108 @@ class MediaFile(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     stored_at: Mapped[datetime | None] = mapped_column()
+
+
+# ---------------------------------------------------------------- follow-up requests
+# What a miner asks a partner organisation to follow up (docs/REQUESTS.md). Contact ids only:
+# the one phone number allowed here is a consented call-back number, encrypted.
+
+
+class Partner(Base):
+    """An organisation that follows up requests (Pact, FEMIMA, ...); from content/partners.yml."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # How a new request is announced: "email" or "telegram" and the address / group chat id.
+    notify_kind: Mapped[str | None] = mapped_column(String(16))
+    notify_target: Mapped[str | None] = mapped_column(String(256))
+    # The designated protection staff (call-backs after violence): never the general inbox.
+    protection_notify_kind: Mapped[str | None] = mapped_column(String(16))
+    protection_notify_target: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class RoutingRule(Base):
+    """Country x category -> partner; a None country or category matches any."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    category: Mapped[str | None] = mapped_column(String(32))
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+
+
+class FollowUpRequest(Base):
+    __tablename__ = "follow_up_requests"
+    __table_args__ = (Index("ix_follow_up_requests_notify", "notified_at", "notify_next_at"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    reference_code: Mapped[str] = mapped_column(String(12), unique=True)
+    # None once the miner has erased their data (the request stays, anonymised).
+    contact_id: Mapped[str | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(32))
+    country: Mapped[str | None] = mapped_column(String(2))
+    cluster: Mapped[int | None] = mapped_column(Integer)
+    locality: Mapped[str | None] = mapped_column(String(120))
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    summary: Mapped[str | None] = mapped_column(Text)  # never for protection requests
+    attachments: Mapped[list[int] | None] = mapped_column(JSON)  # inbox ids (voice, photos)
+    callback_consent: Mapped[bool] = mapped_column(default=False)
+    callback_method: Mapped[str | None] = mapped_column(String(16))  # channel | phone
+    callback_contact_encrypted: Mapped[str | None] = mapped_column(Text)
+    callback_time: Mapped[str | None] = mapped_column(String(16))  # morning|afternoon|...
+    sensitive: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime | None] = mapped_column()
+    partner_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    anonymised_at: Mapped[datetime | None] = mapped_column()
+    # The partner's notification: sent by a worker, retried with backoff.
+    notified_at: Mapped[datetime | None] = mapped_column()
+    notify_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    notify_next_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    notify_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RequestEvent(Base):
+    """The history of a request: created, status changes, messages, notifications."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("follow_up_requests.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(64))
+
+
+class Consent(Base):
+    """What a contact agreed to (`callback`, `share_conversation`), and when it was withdrawn."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("follow_up_requests.id", ondelete="SET NULL")
+    )
+    scope: Mapped[str] = mapped_column(String(32))
+    given_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
