@@ -54,7 +54,8 @@ def translator(language: str | None, locales: Path | str | None = None) -> Trans
     """The Translator for ``language`` (any spelling; unknown or None gives French).
 
     Catalogues are read once per process; call ``reload_translations()`` after the .po or
-    .mo files change under a running process.
+    .mo files change under a running process. ``locales`` points at another ``locales/``
+    directory (tests use a copy); by default the repository's.
     """
     from bot.i18n.catalogues import Catalogues
 
