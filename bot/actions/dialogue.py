@@ -96,9 +96,13 @@ def register_flow(flow: Flow, *intents: str) -> Flow:
 class Talk:
     """One turn of the dialogue: the state, the content, and helpers to build replies."""
 
-    def __init__(self, state: State, content: Content | None = None):
+    def __init__(self, state: State, content: Content | None = None, *,
+                 sender_id: str | None = None):
         self.state = state
         self.content = content or get_content()
+        # The Rasa sender id, which is our pseudonymous contact id (flows that store requests).
+        self.sender_id = sender_id
+        self.metadata: dict[str, Any] = {}  # the gateway's metadata of this turn (channel...)
 
     # ---- helpers used by flows -------------------------------------------------
     @property
@@ -121,6 +125,7 @@ class Talk:
 
     # ---- entry point -----------------------------------------------------------
     def respond(self, turn: Turn) -> list[Reply]:
+        self.metadata = dict(turn.metadata or {})
         self._adopt_metadata(turn)
         if turn.intent == "choose" and turn.choice:
             return self._choose(turn.choice, turn)

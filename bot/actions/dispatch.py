@@ -40,7 +40,7 @@ class ActionDispatch(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         state = State.from_slots({slot: tracker.get_slot(slot) for slot in SLOTS})
         before = state.to_slots()
-        talk = Talk(state)
+        talk = Talk(state, sender_id=tracker.sender_id)
         replies = talk.respond(turn_from_tracker(tracker))
         for reply in replies:
             dispatcher.utter_message(json_message=reply.to_json())
