@@ -17,6 +17,7 @@ from ._model import (
 )
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "content"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
 
 
 @dataclass(frozen=True)
@@ -411,7 +412,7 @@ class _Checker:
 def _read_yaml(path: Path, checker: _Checker, rel: str) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_Loader)
     except yaml.YAMLError as exc:
         checker.bad(rel, "", f"not valid YAML: {exc}")
     except OSError as exc:

@@ -305,10 +305,9 @@ def export_sheet(path: str | Path, root: str | Path | None = None) -> int:
     for n, name in enumerate(COLUMNS, start=1):
         ws.column_dimensions[ws.cell(row=1, column=n).column_letter].width = widths[name]
     wrap = Alignment(wrap_text=True, vertical="top")
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
+    for column in ("E", "F"):  # the long texts: french_source, text
+        for cell in ws[column][1:]:
             cell.alignment = wrap
-            cell.number_format = "@"  # text: Excel must not turn dates or numbers into values
     ws.freeze_panes = "A2"
     last = len(rows) + 1
     status = DataValidation(type="list", formula1='"draft,reviewed"', allow_blank=True)

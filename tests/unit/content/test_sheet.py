@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,23 @@ from openpyxl import load_workbook
 
 from bot.content import ContentError, load_content
 from bot.content._sheet import COLUMNS, export_sheet, import_sheet, read_sheet
+
+from .conftest import REAL_CONTENT
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> Path:
+    """The real content's sheet, exported once (xlsx writing is slow); tests edit copies."""
+    sheet = tmp_path_factory.mktemp("sheet") / "review.xlsx"
+    export_sheet(sheet, REAL_CONTENT)
+    return sheet
+
+
+@pytest.fixture
+def sheet(exported, tmp_path) -> Path:
+    copy = tmp_path / "review.xlsx"
+    shutil.copyfile(exported, copy)
+    return copy
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -62,9 +80,7 @@ def test_sheet_columns_and_rows(real_copy, tmp_path):
     assert ("answer", "ml_authorisation", "caveat", "bm") not in keyed  # caveats are French
 
 
-def test_edited_translation_lands_as_draft(real_copy, tmp_path):
-    sheet = tmp_path / "review.xlsx"
-    export_sheet(sheet, real_copy)
+def test_edited_translation_lands_as_draft(real_copy, sheet):
     before = snapshot(real_copy)
     new = "Ni i bɛ mercure baara la, a jeni cornue kɔnɔ, kɛnɛ ma."
     assert edit_rows(sheet, {"id": "retort", "field": "short", "language": "bm"}, text=new) == 1
@@ -84,9 +100,7 @@ def test_edited_translation_lands_as_draft(real_copy, tmp_path):
     assert after["answers/safe_practice.yml"].decode().startswith("# Mercury-free and safer practice")
 
 
-def test_edited_translation_marked_reviewed_in_the_sheet(real_copy, tmp_path):
-    sheet = tmp_path / "review.xlsx"
-    export_sheet(sheet, real_copy)
+def test_edited_translation_marked_reviewed_in_the_sheet(real_copy, sheet):
     new = "Mali la, sanu kolon baara bɛ jɔ san o san (zuwɛn 15 – sɛtanburu 30)."
     edit_rows(sheet, {"id": "ml_seasonal_closure", "field": "short", "language": "bm"},
               text=new, status="reviewed")
@@ -95,9 +109,7 @@ def test_edited_translation_marked_reviewed_in_the_sheet(real_copy, tmp_path):
     assert text.short == new and text.status == "reviewed"
 
 
-def test_edited_menu_title_and_review_record(real_copy, tmp_path):
-    sheet = tmp_path / "review.xlsx"
-    export_sheet(sheet, real_copy)
+def test_edited_menu_title_and_review_record(real_copy, sheet):
     edit_rows(sheet, {"kind": "menu", "id": "main", "field": "item:menu:licensing", "language": "bm"},
               text="Sɛbɛnw ni sariyaw")
     edited = edit_rows(sheet, {"kind": "answer", "id": "sn_sell_gold"},
@@ -110,9 +122,7 @@ def test_edited_menu_title_and_review_record(real_copy, tmp_path):
     assert (review.status, review.organisation, review.date) == ("reviewed", "La Lumière", "2026-12-01")
 
 
-def test_invalid_edit_writes_nothing(real_copy, tmp_path):
-    sheet = tmp_path / "review.xlsx"
-    export_sheet(sheet, real_copy)
+def test_invalid_edit_writes_nothing(real_copy, sheet):
     before = snapshot(real_copy)
     edit_rows(sheet, {"id": "retort", "field": "title", "language": "wo"}, text="Un titre bien trop long ici")
     with pytest.raises(ContentError) as info:
@@ -121,9 +131,7 @@ def test_invalid_edit_writes_nothing(real_copy, tmp_path):
     assert snapshot(real_copy) == before
 
 
-def test_sheet_rows_that_match_nothing_are_refused(real_copy, tmp_path):
-    sheet = tmp_path / "review.xlsx"
-    export_sheet(sheet, real_copy)
+def test_sheet_rows_that_match_nothing_are_refused(real_copy, sheet):
     edit_rows(sheet, {"id": "retort", "field": "short", "language": "bm"}, id="retortt")
     edit_rows(sheet, {"id": "cyanide", "field": "short", "language": "bm"}, language="xx", text="?")
     edit_rows(sheet, {"id": "form_gie", "field": "short", "language": "fr"}, text="")
@@ -134,9 +142,7 @@ def test_sheet_rows_that_match_nothing_are_refused(real_copy, tmp_path):
     assert "French text cannot be emptied" in message
 
 
-def test_disagreeing_review_rows_are_refused(real_copy, tmp_path):
-    sheet = tmp_path / "review.xlsx"
-    export_sheet(sheet, real_copy)
+def test_disagreeing_review_rows_are_refused(real_copy, sheet):
     edit_rows(sheet, {"kind": "answer", "id": "retort", "field": "short", "language": "fr"},
               review_status="reviewed", review_date="2026-12-01")
     with pytest.raises(ValueError, match="different review values"):
