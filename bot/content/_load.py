@@ -421,8 +421,16 @@ def _read_yaml(path: Path, checker: _Checker, rel: str) -> Any:
 
 
 def content_files(root: Path) -> list[Path]:
-    """The files that make up the content (what the fingerprint covers)."""
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml"))
+    """The files this package reads (what the fingerprint covers).
+
+    Other files in content/ (partners.yml, read by bot/store/requests.py) are left out: a
+    change of routing must not retrain the NLU model.
+    """
+    files = [root / "menus.yml"] if (root / "menus.yml").is_file() else []
+    for folder in ("answers", "guides"):
+        if (root / folder).is_dir():
+            files += [p for p in (root / folder).glob("*") if p.is_file() and p.suffix in (".yml", ".yaml")]
+    return sorted(files)
 
 
 def check_content(root: str | Path | None = None) -> tuple[Content | None, list[Problem], list[Warning_]]:

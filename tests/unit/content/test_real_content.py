@@ -216,3 +216,6 @@ def test_fingerprint_is_stable_and_follows_the_files(real_copy):
     menus = real_copy / "menus.yml"
     menus.write_text(menus.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
     assert load_content(real_copy).fingerprint() != first
+    second = load_content(real_copy).fingerprint()
+    (real_copy / "partners.yml").write_text("partners: []\n", encoding="utf-8")  # not ours
+    assert load_content(real_copy).fingerprint() == second
