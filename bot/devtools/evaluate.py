@@ -1,0 +1,435 @@
+"""Measure the NLU on the held-out sets, next to a scikit-learn baseline.
+
+    make eval                                   # = .venv/bin/python -m bot.devtools.evaluate
+    python -m bot.devtools.evaluate --per-language   # also train one model per language
+    python -m bot.devtools.evaluate --write-docs     # put the table into docs/NLU.md
+
+What it does, in one run:
+
+1. builds the training data the way ``bot.devtools.train`` does (every example through
+   ``bot.core.normalize.normalize``) in ``var/nlu-eval/build-<hash>/``;
+2. trains it with ``.venv-rasa/bin/rasa train nlu`` (or reuses the model cached under
+   ``var/nlu-eval/models/`` by a hash of nlu/config.yml, the training files and the normaliser);
+3. parses every held-out example of ``nlu/tests/heldout/<lang>.yml`` with that model (one
+   Rasa process, ``Agent.parse_message``);
+4. trains the baseline, TF-IDF on character n-grams + logistic regression, on the same
+   normalised examples, with a probability threshold for "fallback";
+5. prints, per language: intent accuracy, macro-F1, the share of out-of-scope messages that
+   end in ``nlu_fallback`` or ``out_of_scope``, the share of in-scope messages lost to the
+   fallback, entity recall, and the top confusion pairs.
+
+Scoring: an out-of-scope message is right when it is predicted ``out_of_scope`` or
+``nlu_fallback``; an in-scope message that falls back is wrong. For macro-F1 ``nlu_fallback``
+counts as the label ``out_of_scope``. Held-out files are never part of the training data
+(``bot.devtools.train`` excludes ``nlu/tests/``), and a unit test checks they share no example.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.core.normalize import normalize
+
+ROOT = Path(__file__).resolve().parents[2]
+NLU_DIR = ROOT / "nlu"
+DATA_DIR = NLU_DIR / "data"
+HELDOUT_DIR = NLU_DIR / "tests" / "heldout"
+EVAL_DIR = Path(os.environ.get("VAR_DIR", ROOT / "var")) / "nlu-eval"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+LANGS = ("fr", "bm", "emk", "ff", "snk", "wo")
+TARGETS = {"fr": 0.90, "bm": 0.75, "emk": 0.75, "ff": 0.75, "snk": 0.75, "wo": 0.75}
+OOS_TARGET = 0.90
+FALLBACK = "nlu_fallback"
+OOS = "out_of_scope"
+# The baseline calls a message "fallback" when its best probability is below this.
+BASELINE_THRESHOLD = 0.20
+
+_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\(([^)]*)\)|\{([^}]*)\})")
+_EXAMPLE_LINE = re.compile(r"^(\s*-\s)(.*)$")
+
+
+# ---- data ---------------------------------------------------------------------------------
+@dataclass
+class Example:
+    text: str  # normalised, annotations removed
+    intent: str
+    lang: str
+    entities: list[tuple[str, str]] = field(default_factory=list)  # (entity, surface text)
+
+
+def strip_annotations(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """``je suis a [siguiri](place)`` -> (``je suis a siguiri``, [("place", "siguiri")])."""
+    entities: list[tuple[str, str]] = []
+
+    def repl(match: re.Match[str]) -> str:
+        surface = match.group(1)
+        if match.group(2) is not None:
+            entity = match.group(2).split(":")[0]
+        else:
+            try:
+                entity = json.loads("{" + match.group(3) + "}").get("entity", "")
+            except json.JSONDecodeError:
+                entity = ""
+        entities.append((entity, surface))
+        return surface
+
+    return _ANNOTATION.sub(repl, text), entities
+
+
+def read_examples(path: Path, lang: str) -> list[Example]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: list[Example] = []
+    for item in data.get("nlu") or []:
+        if "intent" not in item:
+            continue
+        for line in str(item.get("examples", "")).splitlines():
+            line = line.strip()
+            if not line.startswith("- "):
+                continue
+            text, entities = strip_annotations(normalize(line[2:].strip()))
+            out.append(Example(text, item["intent"], lang, entities))
+    return out
+
+
+def training_files() -> list[Path]:
+    return sorted(p for p in DATA_DIR.rglob("*") if p.suffix in (".yml", ".yaml"))
+
+
+def training_examples(langs: tuple[str, ...] = LANGS) -> list[Example]:
+    return [ex for lang in langs
+            for ex in read_examples(DATA_DIR / "nlu" / f"{lang}.yml", lang)]
+
+
+def heldout_examples(lang: str) -> list[Example]:
+    path = HELDOUT_DIR / f"{lang}.yml"
+    return read_examples(path, lang) if path.exists() else []
+
+
+def _normalise_block(block: str) -> str:
+    lines = []
+    for line in block.splitlines():
+        match = _EXAMPLE_LINE.match(line)
+        lines.append(match.group(1) + normalize(match.group(2)) if match else line)
+    return "\n".join(lines) + "\n"
+
+
+class _Literal(str):
+    pass
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Literal, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s,
+                                                                   style="|"))
+
+
+def build(target: Path, langs: tuple[str, ...] = LANGS) -> Path:
+    """Write config.yml and normalised data/ (only ``langs``' example files) under target."""
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "data").mkdir(parents=True)
+    shutil.copy2(NLU_DIR / "config.yml", target / "config.yml")
+    for path in training_files():
+        rel = path.relative_to(DATA_DIR)
+        if rel.parts[0] == "nlu" and path.stem not in langs:
+            continue
+        if rel.name == "rules.yml" or rel.parts[0] not in ("nlu", "lookups"):
+            continue  # an NLU-only model needs no rules or stories
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("nlu"), list):
+            for item in data["nlu"]:
+                if isinstance(item.get("examples"), str):
+                    item["examples"] = _Literal(_normalise_block(item["examples"]))
+        out = target / "data" / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False),
+                       encoding="utf-8")
+    return target
+
+
+def data_hash(langs: tuple[str, ...] = LANGS) -> str:
+    digest = hashlib.sha256()
+    paths = [NLU_DIR / "config.yml", ROOT / "bot" / "core" / "normalize.py", *training_files()]
+    for path in paths:
+        rel = path.relative_to(ROOT)
+        if path.parent.name == "nlu" and path.parent.parent == DATA_DIR and path.stem not in langs:
+            continue
+        digest.update(str(rel).encode() + b"\0" + path.read_bytes())
+    digest.update(",".join(langs).encode())
+    return digest.hexdigest()[:16]
+
+
+# ---- Rasa ---------------------------------------------------------------------------------
+def _rasa_env() -> dict[str, str]:
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
+            "PYTHONWARNINGS": "ignore", "LOG_LEVEL": "WARNING"}
+
+
+def train_model(langs: tuple[str, ...] = LANGS, force: bool = False) -> tuple[Path, float]:
+    """Return (model path, seconds spent training; 0 when the cached model was reused)."""
+    if not RASA_PY.exists():
+        sys.exit("evaluate: .venv-rasa is missing; run `scripts/setup.sh rasa` first")
+    digest = data_hash(langs)
+    models = EVAL_DIR / "models"
+    model = models / f"{digest}.tar.gz"
+    if model.exists() and not force:
+        return model, 0.0
+    build_dir = build(EVAL_DIR / f"build-{digest}", langs)
+    models.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    result = subprocess.run(
+        [str(RASA_PY), "-m", "rasa", "train", "nlu", "--nlu", "data", "--config", "config.yml",
+         "--out", str(models), "--fixed-model-name", digest, "--quiet"],
+        cwd=build_dir, env=_rasa_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0 or not model.exists():
+        sys.stderr.write(result.stderr[-4000:])
+        sys.exit("evaluate: rasa train nlu failed")
+    shutil.rmtree(build_dir, ignore_errors=True)
+    return model, time.monotonic() - started
+
+
+_PARSE_SCRIPT = r"""
+import asyncio, json, logging, sys, warnings
+warnings.filterwarnings("ignore")
+logging.disable(logging.WARNING)
+from rasa.core.agent import Agent
+model, inp, out = sys.argv[1:4]
+texts = json.load(open(inp, encoding="utf-8"))
+agent = Agent.load(model)
+async def run():
+    results = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        results.append({
+            "intent": parsed["intent"]["name"],
+            "confidence": parsed["intent"].get("confidence", 0.0),
+            "ranking": [[r["name"], r["confidence"]] for r in parsed.get("intent_ranking", [])[:3]],
+            "entities": [[e["entity"], text[e["start"]:e["end"]], e.get("value")]
+                         for e in parsed.get("entities", [])],
+        })
+    return results
+json.dump(asyncio.run(run()), open(out, "w", encoding="utf-8"), ensure_ascii=False)
+"""
+
+
+def rasa_predict(model: Path, texts: list[str]) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, out = Path(tmp) / "in.json", Path(tmp) / "out.json"
+        inp.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        result = subprocess.run([str(RASA_PY), "-c", _PARSE_SCRIPT, str(model), str(inp),
+                                 str(out)], env=_rasa_env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        if result.returncode != 0:
+            sys.stderr.write(result.stderr[-4000:])
+            sys.exit("evaluate: parsing with the Rasa model failed")
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+# ---- baseline -----------------------------------------------------------------------------
+class Baseline:
+    """TF-IDF over character n-grams + logistic regression, thresholded for fallback."""
+
+    def __init__(self, examples: list[Example], threshold: float = BASELINE_THRESHOLD):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        self.threshold = threshold
+        self.model = make_pipeline(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+            LogisticRegression(max_iter=2000, C=10.0))
+        self.model.fit([e.text for e in examples], [e.intent for e in examples])
+
+    def predict(self, texts: list[str]) -> list[dict]:
+        probs = self.model.predict_proba(texts)
+        classes = self.model.classes_
+        out = []
+        for row in probs:
+            best = int(row.argmax())
+            intent = classes[best] if row[best] >= self.threshold else FALLBACK
+            out.append({"intent": intent, "confidence": float(row[best]), "entities": []})
+        return out
+
+
+# ---- scoring ------------------------------------------------------------------------------
+@dataclass
+class Score:
+    n: int
+    accuracy: float
+    macro_f1: float
+    oos_n: int
+    oos_to_fallback: float
+    inscope_fallback: float
+    entity_recall: float | None
+    confusions: list[tuple[str, str, int]]
+
+
+def score(examples: list[Example], predictions: list[dict], with_entities: bool = True) -> Score:
+    from sklearn.metrics import f1_score
+
+    gold, pred, correct = [], [], 0
+    oos_total = oos_ok = inscope_total = inscope_fb = 0
+    ent_total = ent_found = 0
+    confusions: collections.Counter[tuple[str, str]] = collections.Counter()
+    for ex, p in zip(examples, predictions):
+        predicted = p["intent"]
+        as_label = OOS if predicted == FALLBACK else predicted
+        gold.append(ex.intent)
+        pred.append(as_label)
+        if ex.intent == OOS:
+            oos_total += 1
+            ok = predicted in (OOS, FALLBACK)
+            oos_ok += ok
+        else:
+            inscope_total += 1
+            inscope_fb += predicted == FALLBACK
+            ok = predicted == ex.intent
+        correct += ok
+        if not ok:
+            confusions[(ex.intent, predicted)] += 1
+        found = {(e[0], e[1]) for e in p.get("entities", [])}
+        for entity in ex.entities:
+            ent_total += 1
+            ent_found += entity in found
+    labels = sorted(set(gold))
+    return Score(
+        n=len(examples),
+        accuracy=correct / len(examples) if examples else 0.0,
+        macro_f1=f1_score(gold, pred, labels=labels, average="macro", zero_division=0)
+        if examples else 0.0,
+        oos_n=oos_total,
+        oos_to_fallback=oos_ok / oos_total if oos_total else float("nan"),
+        inscope_fallback=inscope_fb / inscope_total if inscope_total else 0.0,
+        entity_recall=ent_found / ent_total if ent_total and with_entities else None,
+        confusions=[(g, p, c) for (g, p), c in confusions.most_common(3)],
+    )
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None or x != x else f"{100 * x:.0f}%"
+
+
+def render_table(rows: list[tuple[str, Score, Score]]) -> str:
+    lines = [
+        "| lang | n | DIET acc | DIET macro-F1 | DIET OOS→fallback | DIET in-scope→fallback "
+        "| entity recall | baseline acc | baseline macro-F1 | baseline OOS→fallback | target F1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for lang, diet, base in rows:
+        target = TARGETS.get(lang)
+        lines.append(
+            f"| {lang} | {diet.n} | {_pct(diet.accuracy)} | {diet.macro_f1:.2f} | "
+            f"{_pct(diet.oos_to_fallback)} ({diet.oos_n}) | {_pct(diet.inscope_fallback)} | "
+            f"{_pct(diet.entity_recall)} | {_pct(base.accuracy)} | {base.macro_f1:.2f} | "
+            f"{_pct(base.oos_to_fallback)} | {'≥ %.2f' % target if target else ''} |")
+    lines.append("")
+    lines.append("Top confusions (gold → predicted, count), DIET:")
+    lines.append("")
+    for lang, diet, _ in rows:
+        pairs = ", ".join(f"{g} → {p} ({c})" for g, p, c in diet.confusions) or "none"
+        lines.append(f"- **{lang}**: {pairs}")
+    return "\n".join(lines)
+
+
+def write_docs(block: str) -> None:
+    path = ROOT / "docs" / "NLU.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    start, end = "<!-- eval:start -->", "<!-- eval:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}\n{block}\n{end}{tail}"
+    else:
+        text += f"\n{start}\n{block}\n{end}\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def evaluate(langs: tuple[str, ...], force: bool = False) -> tuple[str, dict[str, Score]]:
+    started = time.monotonic()
+    train = training_examples()
+    heldout = {lang: heldout_examples(lang) for lang in langs}
+    model, train_s = train_model(force=force)
+    print(f"evaluate: model {model.name} "
+          f"({'trained in %.0f s' % train_s if train_s else 'cached'})", flush=True)
+    all_examples = [ex for lang in langs for ex in heldout[lang]]
+    diet_preds = rasa_predict(model, [ex.text for ex in all_examples])
+    baseline = Baseline(train)
+    base_preds = baseline.predict([ex.text for ex in all_examples])
+    rows, scores, i = [], {}, 0
+    for lang in langs:
+        n = len(heldout[lang])
+        diet = score(heldout[lang], diet_preds[i:i + n])
+        base = score(heldout[lang], base_preds[i:i + n], with_entities=False)
+        rows.append((lang, diet, base))
+        scores[lang] = diet
+        i += n
+    rows.append(("all", score(all_examples, diet_preds), score(all_examples, base_preds, with_entities=False)))
+    table = render_table(rows)
+    elapsed = time.monotonic() - started
+    block = (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with "
+             f"`make eval` ({len(train)} training examples, "
+             f"{len(all_examples)} held-out; DIET training {train_s:.0f} s"
+             f"{' (cached model)' if not train_s else ''}; whole run {elapsed:.0f} s; "
+             f"baseline threshold {BASELINE_THRESHOLD}).\n\n{table}")
+    return block, scores
+
+
+def per_language(langs: tuple[str, ...], force: bool = False) -> str:
+    """Train one model per language and compare macro-F1 with the multilingual model."""
+    lines = ["| lang | per-language model macro-F1 | acc | OOS→fallback | train s |",
+             "|---|---|---|---|---|"]
+    for lang in langs:
+        model, train_s = train_model((lang,), force=force)
+        examples = heldout_examples(lang)
+        s = score(examples, rasa_predict(model, [ex.text for ex in examples]))
+        lines.append(f"| {lang} | {s.macro_f1:.2f} | {_pct(s.accuracy)} | "
+                     f"{_pct(s.oos_to_fallback)} | {train_s:.0f} |")
+        print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lang", action="append", choices=LANGS,
+                        help="only these languages (repeatable)")
+    parser.add_argument("--force", action="store_true", help="retrain even if cached")
+    parser.add_argument("--per-language", action="store_true",
+                        help="also train and score one model per language")
+    parser.add_argument("--write-docs", action="store_true",
+                        help="replace the eval block of docs/NLU.md with this run's table")
+    args = parser.parse_args(argv)
+    langs = tuple(args.lang or LANGS)
+    block, scores = evaluate(langs, force=args.force)
+    print(block)
+    if args.per_language:
+        comparison = per_language(langs, force=args.force)
+        block += ("\n\nOne model per language, same held-out sets:\n\n" + comparison)
+        print(comparison)
+    if args.write_docs:
+        write_docs(block)
+        print("evaluate: table written to docs/NLU.md")
+    missed = [lang for lang, s in scores.items() if s.macro_f1 < TARGETS[lang]]
+    if missed:
+        print(f"evaluate: below the macro-F1 target: {', '.join(missed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
