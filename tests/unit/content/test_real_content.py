@@ -171,11 +171,23 @@ def test_main_menu_has_the_four_themes(content):
     main = content.menu("main")
     assert [i.choice_id for i in main.items] == [
         "menu:formalisation", "menu:licensing", "menu:safe_practice", "menu:protection"]
-    text = main.text("fr")
-    for theme in ("Formalisation", "Licences et règles", "Pratiques sûres sans mercure",
-                  "Problèmes et plaintes"):
-        assert theme in text
-    assert all(len(i.title("fr")) <= LIST_ROW_TITLE_MAX for i in main.items)
+    assert [i.title("fr") for i in main.items] == [
+        "Formalisation", "Licences et règles", "Pratiques sans mercure", "Problèmes et plaintes"]
+    assert "Pratiques sûres sans mercure" in content.menu("safe_practice").text("fr")
+    assert "Problèmes et plaintes" in content.menu("protection").text("fr")
+    assert all(len(i.title(lang)) <= LIST_ROW_TITLE_MAX for i in main.items for lang in LANGUAGES)
+    assert all(i.title("bm").lang == "bm" and i.title("bm").status == "draft" for i in main.items)
+
+
+def test_content_intents_exist_in_the_rasa_domain():
+    domain_file = REAL_CONTENT.parent / "nlu" / "domain.yml"
+    if not domain_file.exists():
+        pytest.skip("nlu/domain.yml not written yet")
+    import yaml
+
+    domain = yaml.safe_load(domain_file.read_text(encoding="utf-8"))
+    intents = {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])}
+    assert set(CONTENT_INTENTS) <= intents
 
 
 def test_theme_menus_show_each_country_its_own_answers(content):
