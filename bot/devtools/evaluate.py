@@ -303,7 +303,7 @@ def score(examples: list[Example], predictions: list[dict], with_entities: bool 
             ok = predicted == ex.intent
         correct += ok
         if not ok:
-            confusions[(ex.intent, predicted)] += 1
+            confusions[(ex.intent, str(predicted))] += 1
         found = {(e[0], e[1]) for e in p.get("entities", [])}
         for entity in ex.entities:
             ent_total += 1
