@@ -68,12 +68,13 @@ def _normalise_examples(block: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build() -> Path:
-    """Copy nlu/ to var/nlu-build/ with normalised examples and lookup entries."""
-    if BUILD_DIR.exists():
-        shutil.rmtree(BUILD_DIR)
+def build(dest: Path | None = None) -> Path:
+    """Copy nlu/ to a build folder with normalised examples and lookup entries."""
+    dest = dest or BUILD_DIR / f"{os.getpid()}"
+    if dest.exists():
+        shutil.rmtree(dest)
     for path in training_inputs():
-        target = BUILD_DIR / path.relative_to(NLU_DIR)
+        target = dest / path.relative_to(NLU_DIR)
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix not in (".yml", ".yaml"):
             shutil.copy2(path, target)
@@ -87,7 +88,7 @@ def build() -> Path:
                                         sort_keys=False), encoding="utf-8")
         else:
             shutil.copy2(path, target)
-    return BUILD_DIR
+    return dest
 
 
 class _LiteralStr(str):
@@ -128,6 +129,13 @@ def train(force: bool = False) -> Path:
         print(f"train: model {digest} is up to date")
         return CURRENT
     build_dir = build()
+    try:
+        return _train_in(build_dir, digest, cached)
+    finally:
+        shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def _train_in(build_dir: Path, digest: str, cached: Path) -> Path:
     validate(build_dir)
     print(f"train: training model {digest} (inputs changed)...", flush=True)
     started = time.monotonic()
@@ -149,7 +157,11 @@ def main() -> None:
     parser.add_argument("--force", action="store_true", help="train even if the cache is fresh")
     args = parser.parse_args()
     if args.validate_only:
-        validate(build())
+        build_dir = build()
+        try:
+            validate(build_dir)
+        finally:
+            shutil.rmtree(build_dir, ignore_errors=True)
         print("train: training data is valid")
         return
     train(force=args.force)

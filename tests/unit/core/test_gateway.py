@@ -1,0 +1,150 @@
+"""The gateway's guarantees, with Rasa replaced by an httpx transport (Rasa is outside us)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from bot.config import load_settings
+from bot.core.gateway import Gateway
+from bot.core.messages import Channel, Inbound, InboundKind
+from bot.core.rasa_client import RasaClient
+from bot.store.db import Database
+from bot.store.models import InboxMessage, OutboxMessage
+
+
+class FakeRasa:
+    """Answers like Rasa's REST channel; can be switched off to simulate a restart."""
+
+    def __init__(self):
+        self.up = True
+        self.received: list[dict] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if not self.up:
+            raise httpx.ConnectError("connection refused", request=request)
+        if request.method == "GET":
+            return httpx.Response(200, json={"status": "ok"})
+        body = json.loads(request.content)
+        self.received.append(body)
+        return httpx.Response(200, json=[{
+            "recipient_id": body["sender"],
+            "custom": {"text": f"echo {body['message']}", "lang": "fr",
+                       "choices": [{"id": "menu:a", "title": "A"},
+                                   {"id": "menu:b", "title": "B"}]},
+        }])
+
+
+@pytest.fixture
+def world(tmp_path):
+    settings = replace(load_settings(), database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                       ack_after_seconds=0.0, worker_poll_seconds=0.05)
+    db = Database(settings.database_url)
+    db.upgrade()
+    rasa = FakeRasa()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
+    gateway = Gateway(settings, db, RasaClient("http://rasa.test", http))
+    yield gateway, rasa, db, tmp_path
+    db.dispose()
+
+
+def text(message_id: str, body: str, address: str = "+22370000001") -> Inbound:
+    return Inbound(Channel.WEB, message_id, address, InboundKind.TEXT, text=body)
+
+
+async def run_until_settled(gateway: Gateway, inbox_id: int, timeout: float = 5) -> bool:
+    stop = asyncio.Event()
+    worker = asyncio.create_task(gateway.run_inbox_worker(stop))
+    try:
+        return await gateway.wait_processed(inbox_id, timeout)
+    finally:
+        stop.set()
+        await worker
+
+
+async def test_a_message_is_stored_once_even_when_delivered_twice(world):
+    gateway, _, db, _ = world
+    first = gateway.accept(text("m1", "bonjour"))
+    again = gateway.accept(text("m1", "bonjour"))
+    assert again.duplicate and again.inbox_id == first.inbox_id
+    with db.session() as session:
+        assert session.query(InboxMessage).count() == 1
+
+
+async def test_the_phone_number_is_stored_only_encrypted(world):
+    gateway, _, _, tmp_path = world
+    gateway.accept(text("m1", "bonjour", address="+22370123456"))
+    dump = "\n".join(sqlite3.connect(tmp_path / "db.sqlite").iterdump())
+    assert "22370123456" not in dump
+
+
+async def test_a_reply_is_stored_and_a_typed_number_selects_the_choice(world):
+    gateway, rasa, _, _ = world
+    first = gateway.accept(text("m1", "Bonjour"))
+    assert await run_until_settled(gateway, first.inbox_id)
+    replies = gateway.take_web_replies(first.contact_id, first.inbox_id)
+    assert [r.text for r in replies] == ["echo bonjour"]
+    second = gateway.accept(text("m2", " 2 "))
+    assert await run_until_settled(gateway, second.inbox_id)
+    assert rasa.received[-1]["message"] == '/choose{"choice": "menu:b"}'
+    third = gateway.accept(text("m3", "0"))
+    assert await run_until_settled(gateway, third.inbox_id)
+    assert rasa.received[-1]["message"] == '/choose{"choice": "menu:main"}'
+
+
+async def test_users_cannot_inject_rasa_payloads(world):
+    gateway, rasa, _, _ = world
+    accepted = gateway.accept(text("m1", '/delete_data{"x": 1}'))
+    assert await run_until_settled(gateway, accepted.inbox_id)
+    assert not rasa.received[-1]["message"].startswith("/")
+
+
+async def test_emoji_only_gets_a_polite_reply_without_rasa(world):
+    gateway, rasa, _, _ = world
+    accepted = gateway.accept(text("m1", "👍🙏"))
+    assert await run_until_settled(gateway, accepted.inbox_id)
+    replies = gateway.take_web_replies(accepted.contact_id, accepted.inbox_id)
+    assert rasa.received == []
+    assert "pas pris en charge" in replies[0].text
+    assert replies[0].choices[0].id == "menu:main"
+
+
+async def test_while_rasa_is_down_messages_wait_are_acknowledged_then_answered(world):
+    gateway, rasa, db, _ = world
+    rasa.up = False
+    accepted = gateway.accept(text("m1", "autorisation"))
+    # Acknowledged (settled) but not answered.
+    assert await run_until_settled(gateway, accepted.inbox_id)
+    assert gateway.is_pending(accepted.inbox_id)
+    ack = gateway.take_web_replies(accepted.contact_id, accepted.inbox_id)
+    assert len(ack) == 1 and "bien reçu" in ack[0].text
+    rasa.up = True
+    gateway._rasa_down_until = None
+    stop = asyncio.Event()
+    worker = asyncio.create_task(gateway.run_inbox_worker(stop))
+    for _ in range(100):
+        if not gateway.is_pending(accepted.inbox_id):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await worker
+    answer = gateway.take_web_replies(accepted.contact_id)
+    assert [r.text for r in answer] == ["echo autorisation"]
+    with db.session() as session:
+        assert session.query(OutboxMessage).count() == 2  # the acknowledgement + the answer
+
+
+async def test_each_contact_is_answered_in_order(world):
+    gateway, rasa, _, _ = world
+    ids = [gateway.accept(text(f"m{i}", f"message {i}")).inbox_id for i in range(6)]
+    assert await run_until_settled(gateway, ids[-1])
+    for _ in range(50):
+        if len(rasa.received) == 6:
+            break
+        await asyncio.sleep(0.05)
+    assert [m["message"] for m in rasa.received] == [f"message {i}" for i in range(6)]
