@@ -28,7 +28,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
+from bot.core import privacy
 from bot.core.messages import Channel, Choice, Inbound, InboundKind, Reply
+from bot.core.notify import PartnerNotifier
 from bot.core.normalize import normalize
 from bot.core.rasa_client import RasaClient, RasaUnavailable, choice_message
 from bot.i18n import translator
@@ -106,6 +108,10 @@ class Gateway:
         self._rasa_down_until: datetime | None = None
         self.rasa_up = False
         self.concurrency = int(os.environ.get("GATEWAY_CONCURRENCY", "32"))
+        # Follow-up requests: erasing data after a turn, notifying partners (docs/REQUESTS.md).
+        self.tracker_eraser = privacy.TrackerEraser(rasa)
+        self.notifier = PartnerNotifier.from_settings(settings, db, rasa.http)
+        self._housekeeping_due = 0.0
 
     # ------------------------------------------------------------------ intake
     def accept(self, inbound: Inbound) -> Accepted:
@@ -135,6 +141,16 @@ class Gateway:
             contact.last_inbound_at = utcnow()
             record = inbound.to_record()
             text = record.pop("text")
+            keep_media = inbound.media is not None
+            if contact.sensitive_mode and inbound.kind != InboundKind.CHOICE:
+                # A sensitive step (protection flow): read in process, keep nothing typed.
+                private = privacy.handle_private_input(
+                    contact.sensitive_mode, inbound.kind.value, text, contact.last_choices,
+                    self.vault.encrypt)
+                if private.callback_draft:
+                    contact.callback_draft = private.callback_draft
+                record = {"kind": inbound.kind.value, "private": {"choice": private.choice}}
+                text, keep_media = None, False
             row = InboxMessage(
                 channel=inbound.channel.value,
                 channel_message_id=inbound.channel_message_id,
@@ -145,7 +161,7 @@ class Gateway:
             )
             session.add(row)
             session.flush()
-            if inbound.media is not None:  # fetched later by the channel; never dropped
+            if keep_media:  # fetched later by the channel; never dropped
                 session.add(MediaFile(inbox_id=row.id, contact_id=contact.id,
                                       channel=inbound.channel.value, kind=inbound.media.kind,
                                       ref=inbound.media.ref, mime_type=inbound.media.mime_type))
@@ -226,6 +242,7 @@ class Gateway:
                         task.add_done_callback(tasks.discard)
                         task.add_done_callback(lambda _t: self._wake_inbox.set())
                 self._acknowledge_waiting()
+                await self._housekeeping()
             except Exception:  # the loop must survive anything; the messages are stored
                 log.exception("inbox worker: iteration failed")
             self._wake_inbox.clear()
@@ -235,6 +252,16 @@ class Gateway:
                 pass
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _housekeeping(self, every: float = 5.0) -> None:
+        """Partner notifications and finished erasures, at most every `every` seconds."""
+        now = asyncio.get_running_loop().time()
+        if now < self._housekeeping_due:
+            return
+        self._housekeeping_due = now + every
+        await self.notifier.send_due()
+        if self.rasa_up:
+            await privacy.finish_erasures(self.db, self.tracker_eraser, self.settings.media_dir)
 
     async def _rasa_available(self) -> bool:
         now = utcnow()
@@ -328,6 +355,11 @@ class Gateway:
             self._record_failure(row, contact, f"{type(exc).__name__}")
             return False
         self._complete(row, contact, replies, updates)
+        try:  # "erase my data" is carried out here, once the turn that asked for it is over
+            await privacy.after_turn(self.db, self.tracker_eraser, contact.id,
+                                     self.settings.media_dir)
+        except Exception:
+            log.exception("privacy: erasure after turn failed; finish_erasures retries")
         return True
 
     async def _answer(self, row: InboxMessage, contact: Contact) -> tuple[list[Reply], dict]:
@@ -338,7 +370,9 @@ class Gateway:
         metadata = {"language": contact.language, "country": contact.country,
                     "channel": row.channel}
         message: str | None = None
-        if kind == InboundKind.CHOICE and payload.get("choice_id"):
+        if payload.get("private"):  # a sensitive step: Rasa gets a content-free choice only
+            message = choice_message(payload["private"]["choice"])
+        elif kind == InboundKind.CHOICE and payload.get("choice_id"):
             message = choice_message(payload["choice_id"])
         elif kind == InboundKind.TEXT:
             message = self._text_to_message(row.text or "", contact)
@@ -387,6 +421,8 @@ class Gateway:
                 if reply.choices:
                     current.last_choices = [{"id": c.id, "title": c.title}
                                             for c in reply.choices]
+            if replies:
+                current.sensitive_mode = privacy.sensitive_mode_of(replies[-1])
             current.lease_until = utcnow() + timedelta(seconds=LEASE_SECONDS)
             session.execute(
                 update(InboxMessage).where(InboxMessage.id == row.id)

@@ -1,0 +1,246 @@
+"""Help after violence: hotlines at once, a call-back only with consent, nothing kept.
+
+Survivor-centred rules (FACTS.md, "Grievance and protection"): never ask what happened; say
+that help exists, is free and confidential, and can be sought later; give the services of the
+user's country; refer or call back only with explicit consent and record only what consent
+covers; offer a quick exit ("STOP", "sortir", "quitter") and say how to clear the chat.
+
+Every reply of this flow is `sensitive`, so the gateway reads the next message privately
+(`bot.core.privacy.handle_private_input`): what the user types never reaches our tables, our
+logs or Rasa. This flow therefore sees only content-free choices:
+
+    flow:protection:start | country:<ML|GN|SN> | callback | consent | number:this
+    | number:other | number (a typed number, kept encrypted on the contact) | time:<slot>
+    | confirm | input (anything else typed: dropped) | cancel | exit
+
+A request records category `protection`, the country, the channel and language, the consented
+call-back number (encrypted) and time slot, and nothing else.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.actions.dialogue import COUNTRY_CODES, Talk, Turn, register_flow
+from bot.core.messages import Choice, Reply
+from bot.core.privacy import QUICK_EXIT_WORDS, clear_callback_draft, peek_callback_draft
+from bot.store import requests as store
+from bot.store.models import ChannelIdentity
+
+NAME = "protection"
+TIMES = ("morning", "afternoon", "evening", "any")
+
+
+def cid(step: str) -> str:
+    return f"flow:{NAME}:{step}"
+
+
+def clear_chat_help(talk: Talk) -> str:
+    return talk._("Pour effacer cette discussion sur votre téléphone :\n"
+                  "• WhatsApp : ouvrez la discussion, ⋮ › Plus › Effacer la discussion.\n"
+                  "• Telegram : appui long sur la discussion › Supprimer.")
+
+
+class ProtectionFlow:
+    name = NAME
+
+    # ---- helpers ---------------------------------------------------------------------
+    def _state(self, talk: Talk) -> dict:
+        flow = talk.state.flow or {}
+        return dict(flow) if flow.get("name") == NAME else {"name": NAME}
+
+    def _go(self, talk: Talk, step: str, **values) -> None:
+        talk.state.flow = {**self._state(talk), **values, "step": step}
+
+    def _reply(self, talk: Talk, text: str, choices: list[Choice] | None = None) -> Reply:
+        choices = list(choices or [])
+        choices.append(Choice(cid("cancel"), talk._("Annuler")))
+        return talk.reply(text, choices, sensitive=True)
+
+    # ---- entry -----------------------------------------------------------------------
+    def start(self, talk: Talk, arg: str) -> list[Reply]:
+        talk.state.flow = {"name": NAME}
+        if talk.state.country not in COUNTRY_CODES:
+            self._go(talk, "country")
+            return [self._ask_country(talk)]
+        return [self._info(talk)]
+
+    def _ask_country(self, talk: Talk) -> Reply:
+        return self._reply(talk, talk._("De l'aide existe, gratuite et confidentielle. Dans quel "
+                                        "pays êtes-vous ?"),
+                           [Choice(cid("country:ML"), talk._("Mali")),
+                            Choice(cid("country:GN"), talk._("Guinée")),
+                            Choice(cid("country:SN"), talk._("Sénégal"))])
+
+    def _info(self, talk: Talk) -> Reply:
+        self._go(talk, "info")
+        answer = talk.content.answer_for("violence_help", talk.state.country)
+        services = answer.message(talk.lang) if answer else ""
+        text = "\n\n".join(part for part in (
+            services,
+            talk._("C'est gratuit et confidentiel. Vous pouvez revenir ici quand vous voulez. "
+                   "Pour sortir vite, écrivez STOP."),
+        ) if part)
+        return self._reply(talk, text, [Choice(cid("callback"), talk._("Être rappelé(e)"))])
+
+    # ---- turns -------------------------------------------------------------------------
+    def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
+        if turn.intent != "choose" or not turn.choice:
+            if turn.intent == "menu":
+                return None
+            # Free text that did not go through the gateway's private path: never kept, never
+            # echoed, never interpreted beyond the exit words.
+            word = (turn.text or "").strip().casefold()
+            if word in QUICK_EXIT_WORDS:
+                return self._exit(talk)
+            return self._input(talk)
+        step = turn.choice.removeprefix(f"flow:{NAME}:")
+        action, _, arg = step.partition(":")
+        state = self._state(talk)
+        current = state.get("step")
+        if action == "cancel" and current == "done":
+            return self._withdraw(talk)
+        if action == "cancel":
+            return self._cancel(talk)
+        if action == "exit":
+            return self._exit(talk)
+        if action == "input":
+            return self._input(talk)
+        if action == "country" and arg in COUNTRY_CODES:
+            talk.state.country = arg
+            return [self._info(talk)]
+        if action == "callback":
+            self._go(talk, "consent")
+            return [self._reply(talk, talk._(
+                "Une personne formée peut vous rappeler, gratuitement. Nous gardons seulement le "
+                "numéro et le moment que vous choisissez, rien d'autre. Vous êtes d'accord ?"),
+                [Choice(cid("consent"), talk._("Oui, rappelez-moi"))])]
+        if action == "consent" and current == "consent":
+            return [self._ask_number(talk)]
+        if action == "number" and current == "number":
+            if arg == "this" and talk.metadata.get("channel") == "whatsapp":
+                return [self._ask_time(talk, number="this")]
+            if arg == "other":
+                return [self._reply(talk, talk._("Écrivez le numéro où vous appeler."))]
+            if not arg and self._has_draft(talk):
+                return [self._ask_time(talk, number="typed")]
+            return [self._reply(talk, talk._("Ce n'est pas un numéro de téléphone. Écrivez-le "
+                                             "comme ceci : 76 12 34 56."))]
+        if action == "number":  # a number typed at another step: consent was not given
+            self._drop_draft(talk)
+            return self._input(talk)
+        if action == "time" and arg in TIMES and current == "time":
+            self._go(talk, "confirm", time=arg)
+            return [self._reply(talk, talk._(
+                "Une personne formée vous appellera {when}, au numéro choisi. C'est d'accord ?"
+            ).format(when=self._time_label(talk, arg)),
+                [Choice(cid("confirm"), talk._("Confirmer"))])]
+        if action == "confirm" and current == "confirm":
+            return self._confirm(talk)
+        return self._input(talk)
+
+    def _ask_number(self, talk: Talk) -> Reply:
+        self._go(talk, "number")
+        if talk.metadata.get("channel") == "whatsapp":
+            return self._reply(talk, talk._("À quel numéro ?"),
+                               [Choice(cid("number:this"), talk._("Ce numéro")),
+                                Choice(cid("number:other"), talk._("Un autre numéro"))])
+        return self._reply(talk, talk._("Écrivez le numéro où vous appeler."))
+
+    def _ask_time(self, talk: Talk, number: str) -> Reply:
+        self._go(talk, "time", number=number)
+        return self._reply(talk, talk._("À quel moment ?"),
+                           [Choice(cid(f"time:{t}"), self._time_label(talk, t, title=True))
+                            for t in TIMES])
+
+    @staticmethod
+    def _time_label(talk: Talk, slot: str, title: bool = False) -> str:
+        labels = {"morning": talk._("le matin"), "afternoon": talk._("l'après-midi"),
+                  "evening": talk._("le soir"), "any": talk._("à tout moment")}
+        label = labels[slot]
+        return label[:1].upper() + label[1:] if title else label
+
+    def _input(self, talk: Talk) -> list[Reply]:
+        """Anything typed: say that nothing is kept, and repeat the current step."""
+        state = self._state(talk)
+        note = talk._("Vous n'avez pas besoin de raconter ce qui s'est passé. Ce que vous écrivez "
+                      "ici n'est pas gardé.")
+        step = state.get("step")
+        if step == "done" or step is None:
+            talk.end_flow()
+            return [talk.reply(note)]
+        if step == "country":
+            reply = self._ask_country(talk)
+        elif step == "consent":
+            reply = self._reply(talk, talk._("Voulez-vous être rappelé(e) ?"),
+                                [Choice(cid("consent"), talk._("Oui, rappelez-moi"))])
+        elif step == "number":
+            reply = self._ask_number(talk)
+        elif step == "time":
+            reply = self._ask_time(talk, state.get("number", "typed"))
+        elif step == "confirm":
+            reply = self._reply(talk, talk._("Confirmez-vous le rappel ?"),
+                                [Choice(cid("confirm"), talk._("Confirmer"))])
+        else:
+            reply = self._info(talk)
+        reply.text = f"{note}\n\n{reply.text}"
+        return [reply]
+
+    def _has_draft(self, talk: Talk) -> bool:
+        with store.database().session() as session:
+            return peek_callback_draft(session, talk.sender_id) is not None
+
+    def _drop_draft(self, talk: Talk) -> None:
+        if talk.sender_id:
+            with store.database().session() as session:
+                clear_callback_draft(session, talk.sender_id)
+
+    def _confirm(self, talk: Talk) -> list[Reply]:
+        state = self._state(talk)
+        channel = talk.metadata.get("channel") or "web"
+        with store.database().session() as session:
+            if state.get("number") == "this":
+                encrypted = session.scalar(select(ChannelIdentity.address_encrypted).where(
+                    ChannelIdentity.contact_id == talk.sender_id,
+                    ChannelIdentity.channel == channel))
+                clear_callback_draft(session, talk.sender_id)
+            else:
+                from bot.core.privacy import take_callback_draft
+
+                encrypted = take_callback_draft(session, talk.sender_id)
+            if not encrypted:
+                self._go(talk, "number")
+                return [self._ask_number(talk)]
+            request = store.create_request(
+                session, contact_id=talk.sender_id, category="protection", channel=channel,
+                country=talk.state.country, language=talk.lang, callback_method="phone",
+                callback_contact_encrypted=encrypted, callback_time=state.get("time"))
+            code = request.reference_code
+        self._go(talk, "done")
+        text = talk._("C'est noté. Une personne formée vous appellera. Votre code : {code}.\n"
+                      "Pour annuler le rappel, répondez « annuler ».").format(code=code)
+        return [talk.reply(f"{text}\n\n{clear_chat_help(talk)}", sensitive=True)]
+
+    def _withdraw(self, talk: Talk) -> list[Reply]:
+        """"Annuler" right after a call-back was booked: withdraw the consent, erase the number."""
+        if talk.sender_id:
+            with store.database().session() as session:
+                store.withdraw_consent(session, talk.sender_id, "callback")
+        talk.end_flow()
+        return [talk.reply(talk._("Le rappel est annulé et votre numéro est effacé. De l'aide "
+                                  "reste possible quand vous voulez."))]
+
+    def _cancel(self, talk: Talk) -> list[Reply]:
+        self._drop_draft(talk)
+        talk.end_flow()
+        return [talk.reply(talk._("D'accord. Rien n'est enregistré. De l'aide reste possible "
+                                  "quand vous voulez."))]
+
+    def _exit(self, talk: Talk) -> list[Reply]:
+        self._drop_draft(talk)
+        talk.end_flow()
+        return [talk.reply(talk._("Vous êtes sorti(e). Rien n'est enregistré.") + "\n\n"
+                           + clear_chat_help(talk))]
+
+
+FLOW = register_flow(ProtectionFlow(), "violence_help")

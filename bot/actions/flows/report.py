@@ -1,0 +1,314 @@
+"""Report a problem for a partner to follow up: category, place, description, consent, confirm.
+
+Choice ids: `flow:report:start`, `flow:report:cat:<category>`, `flow:report:country:<code>`,
+`flow:report:voice` (the description is a voice note already sent), `flow:report:contact:
+<here|phone|no>`, `flow:report:number` (a typed call-back number, read privately by the
+gateway and kept encrypted), `flow:report:confirm`, `flow:report:cancel`. Every step offers
+"Annuler"; "menu" and "0" still open the menu.
+
+Violence is never reported here: the category switches to the protection flow, which asks
+nothing about what happened.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from bot.actions.dialogue import COUNTRY_CODES, Talk, Turn, register_flow
+from bot.core.messages import Choice, Reply
+from bot.core.privacy import CANCEL_WORDS, clear_callback_draft, peek_callback_draft
+from bot.store import requests as store
+from bot.store.models import InboxMessage
+
+NAME = "report"
+# The categories offered, in order; `violence` leads to the protection flow.
+CATEGORIES = ("land_conflict", "extortion", "accident", "pollution", "child_labour", "violence",
+              "other")
+NEAR_KM = 30.0  # a shared location names the nearest known place within this distance
+
+
+def cid(step: str) -> str:
+    return f"flow:{NAME}:{step}"
+
+
+def category_label(talk: Talk, category: str) -> str:
+    labels = {
+        "land_conflict": talk._("Conflit de terrain"),
+        "extortion": talk._("Racket, extorsion"),
+        "accident": talk._("Accident"),
+        "pollution": talk._("Pollution"),
+        "child_labour": talk._("Enfants au travail"),
+        "violence": talk._("Violence, abus"),
+        "protection": talk._("Violence, abus"),
+        "other": talk._("Autre problème"),
+        "talk_to_person": talk._("Parler à une personne"),
+    }
+    return labels.get(category, category)
+
+
+def ask_country(talk: Talk, flow: str, text: str) -> Reply:
+    """A country question that stays inside a flow (the global `country:` choice would not)."""
+    return talk.reply(text, [Choice(f"flow:{flow}:country:ML", talk._("Mali")),
+                             Choice(f"flow:{flow}:country:GN", talk._("Guinée")),
+                             Choice(f"flow:{flow}:country:SN", talk._("Sénégal")),
+                             Choice(f"flow:{flow}:cancel", talk._("Annuler"))])
+
+
+def cancelled(talk: Talk) -> list[Reply]:
+    if talk.sender_id:
+        with store.database().session() as session:
+            clear_callback_draft(session, talk.sender_id)
+    talk.end_flow()
+    return [talk.reply(talk._("C'est annulé. Rien n'a été envoyé."))]
+
+
+def is_cancel_text(turn: Turn) -> bool:
+    return (turn.text or "").strip().casefold().rstrip(".! ") in CANCEL_WORDS
+
+
+class ReportFlow:
+    name = NAME
+
+    def _state(self, talk: Talk) -> dict:
+        flow = talk.state.flow or {}
+        return dict(flow) if flow.get("name") == NAME else {"name": NAME}
+
+    def _go(self, talk: Talk, step: str, **values) -> None:
+        talk.state.flow = {**self._state(talk), **values, "step": step}
+
+    def _reply(self, talk: Talk, text: str, choices: list[Choice] | None = None, *,
+               sensitive: bool = False) -> Reply:
+        choices = list(choices or [])
+        choices.append(Choice(cid("cancel"), talk._("Annuler")))
+        return talk.reply(text, choices, sensitive=sensitive)
+
+    # ---- steps -----------------------------------------------------------------------
+    def start(self, talk: Talk, arg: str) -> list[Reply]:
+        # A voice note sent just before choosing "report" belongs to the report too.
+        since = datetime.now(timezone.utc) - timedelta(minutes=10)
+        talk.state.flow = {"name": NAME, "step": "category", "since": since.isoformat()}
+        return [self._ask_category(talk)]
+
+    def _ask_category(self, talk: Talk) -> Reply:
+        return self._reply(talk, talk._("Quel est le problème ?"),
+                           [Choice(cid(f"cat:{c}"), category_label(talk, c)) for c in CATEGORIES])
+
+    def _ask_place(self, talk: Talk) -> Reply:
+        self._go(talk, "place")
+        return self._reply(talk, talk._("Où ? Écrivez le nom du village ou du site, ou envoyez "
+                                        "votre position."))
+
+    def _ask_description(self, talk: Talk) -> Reply:
+        self._go(talk, "description")
+        return self._reply(talk, talk._("Décrivez le problème en quelques mots, ou envoyez un "
+                                        "message vocal. N'écrivez pas de nom de personne."),
+                           [Choice(cid("voice"), talk._("J'ai envoyé un vocal"))])
+
+    def _ask_contact(self, talk: Talk) -> Reply:
+        self._go(talk, "contact")
+        return self._reply(talk, talk._("Un partenaire peut-il vous répondre ou vous appeler ?"),
+                           [Choice(cid("contact:here"), talk._("Oui, ici")),
+                            Choice(cid("contact:phone"), talk._("Oui, autre numéro")),
+                            Choice(cid("contact:no"), talk._("Non"))])
+
+    def _ask_number(self, talk: Talk) -> Reply:
+        self._go(talk, "phone")
+        # Sensitive: the gateway keeps the typed number out of the inbox, the logs and Rasa.
+        return self._reply(talk, talk._("Écrivez le numéro où vous appeler."), sensitive=True)
+
+    def _summary(self, talk: Talk) -> Reply:
+        state = self._state(talk)
+        self._go(talk, "summary")
+        place = state.get("locality") or (
+            talk._("position envoyée") if state.get("lat") is not None else "-")
+        description = state.get("summary") or (
+            talk._("message vocal") if state.get("voice") else "-")
+        contact = {"here": talk._("oui, ici"), "phone": talk._("oui, par téléphone"),
+                   "no": talk._("non")}[state.get("contact", "no")]
+        text = talk._("Votre demande :\n• {category}\n• Lieu : {place}\n• {description}\n"
+                      "• Être contacté(e) : {contact}\nOn l'envoie ?").format(
+            category=category_label(talk, state.get("category", "other")), place=place,
+            description=description, contact=contact)
+        return self._reply(talk, text, [Choice(cid("confirm"), talk._("Envoyer"))])
+
+    # ---- turns -------------------------------------------------------------------------
+    def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
+        state = self._state(talk)
+        step = state.get("step")
+        if turn.intent == "choose" and turn.choice:
+            return self._choice(talk, turn.choice.removeprefix(f"flow:{NAME}:"), step)
+        if turn.intent == "menu":
+            return None
+        if is_cancel_text(turn):
+            return cancelled(talk)
+        if turn.intent == "violence_help":
+            # Never take a description of violence: switch to the protection flow.
+            from bot.actions.flows.protection import FLOW as protection
+
+            return protection.start(talk, "start")
+        if step == "place":
+            return self._place(talk, turn)
+        if step == "description":
+            text = " ".join((turn.text or "").split())
+            if not text:
+                return [self._ask_description(talk)]
+            self._go(talk, "contact", summary=text[:store.SUMMARY_LIMIT])
+            return [self._ask_contact(talk)]
+        if step == "phone":  # typed text that skipped the gateway's private path: not kept
+            return [self._ask_number(talk)]
+        return None  # elsewhere free text may be a new question: let the dialogue answer it
+
+    def _choice(self, talk: Talk, action: str, step: str | None) -> list[Reply]:
+        action, _, arg = action.partition(":")
+        if action in ("cancel", "exit"):
+            return cancelled(talk)
+        if action == "cat" and arg in CATEGORIES:
+            if arg == "violence":
+                from bot.actions.flows.protection import FLOW as protection
+
+                return protection.start(talk, "start")
+            self._go(talk, "place", category=arg)
+            return [self._ask_place(talk)]
+        if action == "country" and arg in COUNTRY_CODES and step == "country":
+            talk.state.country = arg
+            return [self._ask_description(talk)]
+        if action == "voice" and step == "description":
+            voice = self._voice_notes(talk)
+            if not voice:
+                return [self._reply(talk, talk._("Je n'ai pas encore reçu de message vocal. "
+                                                 "Envoyez-le, puis appuyez ici."),
+                                    [Choice(cid("voice"), talk._("J'ai envoyé un vocal"))])]
+            self._go(talk, "contact", voice=voice)
+            return [self._ask_contact(talk)]
+        if action == "contact" and arg in ("here", "no") and step == "contact":
+            self._go(talk, "summary", contact=arg)
+            return [self._summary(talk)]
+        if action == "contact" and arg == "phone" and step == "contact":
+            return [self._ask_number(talk)]
+        if action == "number" and step == "phone":
+            with store.database().session() as session:
+                has_number = peek_callback_draft(session, talk.sender_id) is not None
+            if has_number:
+                self._go(talk, "summary", contact="phone")
+                return [self._summary(talk)]
+        if action in ("number", "input") and step == "phone":
+            return [self._reply(talk, talk._("Ce n'est pas un numéro de téléphone. Écrivez-le "
+                                             "comme ceci : 76 12 34 56."), sensitive=True)]
+        if action == "confirm" and step == "summary":
+            return self._confirm(talk)
+        return [self._repeat(talk, step)]
+
+    def _repeat(self, talk: Talk, step: str | None) -> Reply:
+        if step == "place":
+            return self._ask_place(talk)
+        if step == "country":
+            return ask_country(talk, NAME, talk._("Dans quel pays ?"))
+        if step == "description":
+            return self._ask_description(talk)
+        if step == "contact":
+            return self._ask_contact(talk)
+        if step == "phone":
+            return self._ask_number(talk)
+        if step == "summary":
+            return self._summary(talk)
+        return self._ask_category(talk)
+
+    def _place(self, talk: Talk, turn: Turn) -> list[Reply]:
+        values: dict = {}
+        if turn.intent == "share_location" and "latitude" in turn.entities:
+            try:
+                lat, lon = float(turn.entities["latitude"]), float(turn.entities["longitude"])
+            except (KeyError, ValueError):
+                return [self._ask_place(talk)]
+            values.update(lat=lat, lon=lon, locality=None)
+            near = _nearest_place(lat, lon)
+            if near is not None:
+                values.update(locality=near.name, cluster=near.cluster)
+                talk.state.country = talk.state.country or near.country
+        else:
+            typed = " ".join((turn.entities.get("place") or turn.text or "").split())
+            if not typed:
+                return [self._ask_place(talk)]
+            place = _resolve(typed, talk.state.country)
+            if place is not None:
+                values.update(locality=place.name, cluster=place.cluster)
+                talk.state.country = talk.state.country or place.country
+            else:
+                values.update(locality=typed[:store.LOCALITY_LIMIT])
+        self._go(talk, "place", **values)
+        if talk.state.country not in COUNTRY_CODES:
+            self._go(talk, "country")
+            return [ask_country(talk, NAME, talk._("Dans quel pays ?"))]
+        return [self._ask_description(talk)]
+
+    def _voice_notes(self, talk: Talk) -> list[int]:
+        """Voice notes and photos the user sent since the report started."""
+        if not talk.sender_id:
+            return []
+        since = self._state(talk).get("since")
+        query = select(InboxMessage.id).where(InboxMessage.contact_id == talk.sender_id,
+                                              InboxMessage.kind.in_(("voice", "media")))
+        if since:
+            query = query.where(InboxMessage.received_at >= datetime.fromisoformat(since))
+        with store.database().session() as session:
+            return list(session.scalars(query.order_by(InboxMessage.id)))[-5:]
+
+    def _confirm(self, talk: Talk) -> list[Reply]:
+        state = self._state(talk)
+        contact = state.get("contact", "no")
+        method = {"here": "channel", "phone": "phone"}.get(contact)
+        attachments = sorted(set(state.get("voice") or []) | set(self._voice_notes(talk)))
+        with store.database().session() as session:
+            encrypted = None
+            if method == "phone":
+                from bot.core.privacy import take_callback_draft
+
+                encrypted = take_callback_draft(session, talk.sender_id)
+                if encrypted is None:
+                    return [self._ask_number(talk)]
+            request = store.create_request(
+                session, contact_id=talk.sender_id, category=state.get("category", "other"),
+                channel=talk.metadata.get("channel") or "web", country=talk.state.country,
+                language=talk.lang, cluster=state.get("cluster"), locality=state.get("locality"),
+                latitude=state.get("lat"), longitude=state.get("lon"),
+                summary=state.get("summary"), attachments=attachments or None,
+                callback_method=method, callback_contact_encrypted=encrypted)
+            code = request.reference_code
+        talk.end_flow()
+        text = talk._("Demande envoyée. Votre code : {code}\nGardez-le. Pour savoir où elle en "
+                      "est, écrivez « suivi ».").format(code=code)
+        return [talk.reply(text)]
+
+
+def _resolve(name: str, country: str | None):
+    try:
+        from bot.core.places import resolve_place
+    except ImportError:  # pragma: no cover - the gazetteer ships with the NLU data
+        return None
+    try:
+        return resolve_place(name, country) or (resolve_place(name) if not country else None)
+    except (OSError, ValueError):
+        return None
+
+
+def _nearest_place(lat: float, lon: float):
+    try:
+        from bot.core.places import load_places
+        places = [p for p in load_places() if p.has_coordinates]
+    except (ImportError, OSError):  # pragma: no cover
+        return None
+
+    def km(p) -> float:
+        dlat, dlon = math.radians(p.lat - lat), math.radians(p.lon - lon)
+        a = (math.sin(dlat / 2) ** 2 + math.cos(math.radians(lat)) * math.cos(math.radians(p.lat))
+             * math.sin(dlon / 2) ** 2)
+        return 6371 * 2 * math.asin(math.sqrt(a))
+
+    best = min(places, key=km, default=None)
+    return best if best is not None and km(best) <= NEAR_KM else None
+
+
+FLOW = register_flow(ReportFlow(), "report_problem")

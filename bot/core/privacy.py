@@ -1,0 +1,270 @@
+"""Privacy mechanics the gateway applies: private input in sensitive steps, and erasure.
+
+Sensitive steps (the protection flow, typing a call-back number). When the last reply a
+contact received was `sensitive`, the gateway records which flow it belongs to
+(`Contact.sensitive_mode`, see `sensitive_mode_of`). The next message is then read here, in
+process, by `handle_private_input`: the inbox keeps no text, no media and no location, and
+Rasa receives only a content-free choice (`/choose{"choice": "flow:protection:input"}`), so
+nothing the user typed reaches our tables, our logs or the Rasa tracker. The one exception
+is a call-back number typed after consent: it is encrypted at once and kept in
+`Contact.callback_draft` until the flow copies it into the request (or drops it).
+
+Erasure ("delete my data"). The delete flow only marks the contact (`request_erasure`); the
+action cannot erase the conversation it is part of. After the turn, the gateway calls
+`after_turn`, which erases messages, consents, media and the Rasa tracker at once and
+anonymises the contact's requests; `finish_erasures` (run by the inbox worker) deletes the
+contact and its channel identity once the last confirmation has been delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import create_engine, delete, select, text as sql_text, update
+from sqlalchemy.orm import Session
+
+from bot.core.messages import Reply
+from bot.store.db import Database
+from bot.store.models import (
+    Consent, Contact, FollowUpRequest, InboxMessage, MediaFile, OutboxMessage, RequestEvent,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+# Words that end a sensitive flow at once (FACTS.md: "a way to erase the chat").
+QUICK_EXIT_WORDS = frozenset({"stop", "sortir", "quitter", "quitte", "sors", "exit", "quit"})
+CANCEL_WORDS = frozenset({"annuler", "annule"})
+MENU_WORDS = frozenset({"menu", "0"})
+_PHONE = re.compile(r"^\+?\d{8,15}$")
+_NUMBER_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+ERASURE_GRACE = timedelta(minutes=10)
+
+
+# ------------------------------------------------------------------ private input
+@dataclass(frozen=True)
+class PrivateInput:
+    """What a sensitive message becomes: a content-free choice id, and maybe an encrypted
+    call-back number."""
+
+    choice: str
+    callback_draft: str | None = None
+
+
+def sensitive_mode_of(reply: Reply) -> str | None:
+    """The flow a sensitive reply belongs to (from its `flow:<name>:cancel` choice), or None."""
+    if not reply.sensitive:
+        return None
+    for choice in reply.choices:
+        parts = choice.id.split(":")
+        if len(parts) == 3 and parts[0] == "flow" and parts[2] == "cancel":
+            return parts[1][:32]
+    return "protection"
+
+
+def _word(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.strip().casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return re.sub(r"[^\w]+", " ", folded).strip()
+
+
+def phone_digits(text: str) -> str | None:
+    """The number in `text` if it is only a phone number ("+223 76 12 34 56"), else None."""
+    compact = re.sub(r"[\s().\-/]+", "", text.strip())
+    return compact if _PHONE.match(compact) else None
+
+
+def handle_private_input(mode: str, kind: str, text: str | None,
+                         last_choices: list[dict[str, str]] | None,
+                         encrypt: Callable[[str], str]) -> PrivateInput:
+    """Read a message sent in a sensitive step without keeping it.
+
+    `mode` is the flow (Contact.sensitive_mode); buttons are handled before this is called.
+    A typed menu number still selects a choice; "menu"/"0" opens the menu; "STOP", "sortir"
+    or "quitter" exits; a phone number becomes an encrypted draft; anything else is dropped.
+    """
+    flow = mode or "protection"
+    if kind != "text" or not text:
+        return PrivateInput(f"flow:{flow}:input")
+    number = _NUMBER_CHOICE.match(text)
+    if number:
+        n = int(number.group(1))
+        choices = last_choices or []
+        if n == 0:
+            return PrivateInput("menu:main")
+        if 1 <= n <= len(choices):
+            return PrivateInput(str(choices[n - 1]["id"]))
+        return PrivateInput(f"flow:{flow}:input")
+    word = _word(text)
+    if word in QUICK_EXIT_WORDS:
+        return PrivateInput(f"flow:{flow}:exit")
+    if word in MENU_WORDS:
+        return PrivateInput("menu:main")
+    if word in CANCEL_WORDS:
+        return PrivateInput(f"flow:{flow}:cancel")
+    digits = phone_digits(text)
+    if digits:
+        return PrivateInput(f"flow:{flow}:number", callback_draft=encrypt(digits))
+    return PrivateInput(f"flow:{flow}:input")
+
+
+def take_callback_draft(session: Session, contact_id: str | None) -> str | None:
+    """The encrypted number typed in a sensitive step (and forget it on the contact)."""
+    contact = session.get(Contact, contact_id) if contact_id else None
+    if contact is None:
+        return None
+    draft, contact.callback_draft = contact.callback_draft, None
+    return draft
+
+
+def peek_callback_draft(session: Session, contact_id: str | None) -> str | None:
+    contact = session.get(Contact, contact_id) if contact_id else None
+    return contact.callback_draft if contact else None
+
+
+def clear_callback_draft(session: Session, contact_id: str | None) -> None:
+    take_callback_draft(session, contact_id)
+
+
+# ----------------------------------------------------------------------- erasure
+def request_erasure(session: Session, contact_id: str) -> None:
+    """Mark a contact for erasure; the gateway erases after the turn (`after_turn`)."""
+    contact = session.get(Contact, contact_id)
+    if contact is not None and contact.erase_requested_at is None:
+        contact.erase_requested_at = utcnow()
+        log.info("privacy: erasure requested by %s", contact_id)
+
+
+def anonymise_request(session: Session, request: FollowUpRequest) -> None:
+    """Cut a request from its author: no contact, no call-back, no voice, no shared chat."""
+    request.contact_id = None
+    request.callback_consent = False
+    request.callback_method = request.callback_contact_encrypted = request.callback_time = None
+    request.attachments = None
+    if request.category == "talk_to_person":
+        request.summary = None  # it was a copy of the conversation
+    request.anonymised_at = request.updated_at = utcnow()
+    session.add(RequestEvent(request_id=request.id, kind="anonymised", actor="miner"))
+
+
+def erase_contact_data(session: Session, contact_id: str, media_dir: Path | None = None) -> None:
+    """Erase everything of a contact but the contact row, its channel identity and replies
+    still waiting to be delivered (the confirmation of the erasure)."""
+    for request in session.scalars(select(FollowUpRequest).where(
+            FollowUpRequest.contact_id == contact_id)):
+        anonymise_request(session, request)
+    session.execute(delete(Consent).where(Consent.contact_id == contact_id))
+    if media_dir is not None:
+        for path in session.scalars(select(MediaFile.path).where(
+                MediaFile.contact_id == contact_id, MediaFile.path.is_not(None))):
+            _remove_file(media_dir, path)
+    session.execute(delete(MediaFile).where(MediaFile.contact_id == contact_id))
+    session.execute(update(OutboxMessage).where(OutboxMessage.contact_id == contact_id)
+                    .values(inbox_id=None))
+    session.execute(delete(InboxMessage).where(InboxMessage.contact_id == contact_id,
+                                               InboxMessage.status != "pending"))
+    session.execute(delete(OutboxMessage).where(OutboxMessage.contact_id == contact_id,
+                                                OutboxMessage.status != "pending"))
+    contact = session.get(Contact, contact_id)
+    if contact is not None:
+        contact.language = contact.country = None
+        contact.cluster = None
+        contact.last_choices = None
+        contact.sensitive_mode = contact.callback_draft = None
+
+
+def _remove_file(media_dir: Path, relative: str) -> None:
+    path = (media_dir / relative).resolve()
+    if media_dir.resolve() not in path.parents:
+        return
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        log.exception("privacy: could not delete a media file")
+
+
+class TrackerEraser:
+    """Erases a conversation in Rasa: through its HTTP API (in-memory tracker stores) and,
+    when `RASA_TRACKER_DB_URL` is set, by deleting the rows of Rasa's SQL tracker store
+    (Rasa 3.6's "replace events" endpoint only appends to a SQL store: it cannot erase)."""
+
+    def __init__(self, rasa: Any, tracker_db_url: str | None = None):
+        self.rasa = rasa
+        self.tracker_db_url = tracker_db_url if tracker_db_url is not None else (
+            os.environ.get("RASA_TRACKER_DB_URL") or None)
+
+    async def erase(self, sender_id: str) -> None:
+        if self.tracker_db_url:
+            url = self.tracker_db_url
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            engine = create_engine(url)
+            try:
+                with engine.begin() as connection:
+                    connection.execute(sql_text("DELETE FROM events WHERE sender_id = :s"),
+                                       {"s": sender_id})
+            finally:
+                engine.dispose()
+        await self.rasa.replace_tracker_events(sender_id, [])
+
+
+async def after_turn(db: Database, eraser: TrackerEraser, contact_id: str,
+                     media_dir: Path | None = None) -> bool:
+    """Run a requested erasure right after the turn that asked for it. True if it ran."""
+    with db.session() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None or contact.erase_requested_at is None:
+            return False
+        erase_contact_data(session, contact_id, media_dir)
+    try:
+        await eraser.erase(contact_id)
+    except Exception as exc:  # retried by finish_erasures
+        log.warning("privacy: tracker of %s not erased yet (%s)", contact_id, type(exc).__name__)
+    log.info("privacy: data of %s erased; contact removed once the reply is delivered",
+             contact_id)
+    return True
+
+
+async def finish_erasures(db: Database, eraser: TrackerEraser, media_dir: Path | None = None,
+                          grace: timedelta = ERASURE_GRACE) -> int:
+    """Delete the contacts whose erasure is due: last reply delivered, or `grace` has passed."""
+    cutoff = utcnow() - grace
+    with db.session() as session:
+        due = []
+        for contact in session.scalars(select(Contact).where(
+                Contact.erase_requested_at.is_not(None))):
+            pending = session.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.contact_id == contact.id, OutboxMessage.status == "pending")
+                .limit(1))
+            requested = contact.erase_requested_at
+            if requested.tzinfo is None:
+                requested = requested.replace(tzinfo=cutoff.tzinfo)
+            if pending is None or requested < cutoff:
+                due.append(contact.id)
+    done = 0
+    for contact_id in due:
+        try:
+            await eraser.erase(contact_id)
+        except Exception as exc:
+            log.warning("privacy: tracker of %s not erased (%s); will retry", contact_id,
+                        type(exc).__name__)
+            continue
+        with db.session() as session:
+            erase_contact_data(session, contact_id, media_dir)
+            session.execute(delete(OutboxMessage).where(OutboxMessage.contact_id == contact_id))
+            session.execute(delete(InboxMessage).where(InboxMessage.contact_id == contact_id))
+            contact = session.get(Contact, contact_id)
+            if contact is not None:
+                session.delete(contact)  # channel identities go with it (ON DELETE CASCADE)
+        done += 1
+        log.info("privacy: contact %s deleted", contact_id)
+    return done
