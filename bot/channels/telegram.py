@@ -232,6 +232,9 @@ class TelegramChannel:
                                    lambda: self.bot.delete_webhook())
             await self._poll()
         else:
+            if not self.settings.telegram_webhook_secret:
+                log.warning("telegram: webhook mode without TELEGRAM_WEBHOOK_SECRET: anyone who "
+                            "knows the URL can post updates")
             await self._until_done("register the webhook", lambda: self.bot.set_webhook(
                 url=self.settings.telegram_webhook_url,
                 secret_token=self.settings.telegram_webhook_secret,
