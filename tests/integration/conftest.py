@@ -1,0 +1,47 @@
+"""The real assistant for integration tests: Rasa with the trained model, the action server
+and the app, each in its own process on free loopback ports, with a fresh SQLite database.
+
+`make test` trains (or takes from the cache) `models/current.tar.gz` before pytest runs.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from bot.devtools.stack import MODEL, Stack
+from tests.integration.chat import Chat
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make train` (make test does it first)")
+    workdir = tmp_path_factory.mktemp("stack")
+    stack = Stack.create(workdir, app_port=None,
+                         database_url=f"sqlite:///{workdir / 'assistant.db'}",
+                         extra_env={"WEB_WAIT_SECONDS": "3", "ACK_AFTER_SECONDS": "1",
+                                    "LOG_LEVEL": "INFO"})
+    # The app and actions start first and Rasa last, as in `make run`: the first message
+    # of the test session arrives while Rasa is still loading its model.
+    stack.start_actions()
+    stack.start_app()
+    stack.started_at = time.monotonic()
+    stack.wait_app(60)
+    stack.early_sender = "early-" + uuid.uuid4().hex[:8]
+    stack.early_reply = Chat(stack.app_url, stack.early_sender).post({"text": "Bonjour"})
+    stack.start_rasa()
+    try:
+        stack.wait_actions(60)
+        stack.wait_rasa(300)
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def chat(stack):
+    """A new user of the web chat (a fresh sender id each time)."""
+    return Chat(stack.app_url, "t-" + uuid.uuid4().hex[:10])
