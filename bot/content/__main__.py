@@ -4,6 +4,7 @@
     python -m bot.content export out.xlsx    # or out.csv: one row per (item, field, language)
     python -m bot.content import in.xlsx     # check the sheet, then write it back into content/
     python -m bot.content fingerprint        # the hash used to retrain Rasa when content changes
+    python -m bot.content show ml_authorisation --lang bm   # an answer as the miner reads it
 
 Add ``--root DIR`` to work on another content directory.
 """
@@ -27,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser("import", help="read a review spreadsheet back into content/")
     imp.add_argument("path", type=Path)
     sub.add_parser("fingerprint", help="print the content fingerprint")
+    show = sub.add_parser("show", help="print an answer or a menu as the user reads it")
+    show.add_argument("item", help="an answer id, or menu:<id>")
+    show.add_argument("--lang", default="fr")
     args = parser.parse_args(argv)
 
     if args.command == "check":
@@ -56,12 +60,42 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "fingerprint":
             from ._load import load_content
             print(load_content(args.root).fingerprint())
+        elif args.command == "show":
+            return _show(args.root, args.item, args.lang)
     except ContentError as exc:
         print(exc)
         return 1
     except ValueError as exc:  # a sheet that does not match the content
         print(f"error: {exc}")
         return 1
+    return 0
+
+
+def _show(root: Path, item: str, lang: str) -> int:
+    from ._load import load_content
+
+    content = load_content(root)
+    try:
+        if item.startswith("menu:"):
+            menu = content.menu(item.removeprefix("menu:"))
+            print(menu.text(lang))
+            for n, entry in enumerate(menu.items, start=1):
+                where = "" if not menu.needs_country else f"  [{', '.join(sorted(entry.countries))}]"
+                print(f"{n}. {entry.title(lang)}{where}")
+            return 0
+        answer = content.answer(item.removeprefix("answer:"))
+    except KeyError:
+        print(f"unknown: {item}")
+        return 1
+    text = answer.text(lang)
+    print(f"[{answer.id} · {', '.join(sorted(answer.countries))} · text {text.lang}/{text.status} · "
+          f"review {answer.review.status} ({answer.review.organisation})]\n")
+    print(answer.message(lang))
+    if text.more:
+        print("\n--- Suite ---\n" + text.more)
+    print()
+    for n, choice_id in enumerate(answer.related, start=1):
+        print(f"{n}. {content.choice_title(choice_id, lang)}  ({choice_id})")
     return 0
 
 

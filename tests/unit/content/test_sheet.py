@@ -163,3 +163,14 @@ def test_cli_export_import(real_copy, tmp_path, capsys):
     assert main(["--root", str(real_copy), "export", str(sheet)]) == 0
     assert main(["--root", str(real_copy), "import", str(sheet)]) == 0
     assert "updated 0 file(s)" in capsys.readouterr().out
+
+
+def test_cli_show(capsys):
+    from bot.content.__main__ import main
+
+    assert main(["show", "ml_violence_help", "--lang", "bm"]) == 0
+    out = capsys.readouterr().out
+    assert "80 00 11 32" in out and "80333" in out and "text bm/draft" in out
+    assert main(["show", "menu:licensing"]) == 0
+    assert "[GN]" in capsys.readouterr().out
+    assert main(["show", "nothing"]) == 1
