@@ -1,0 +1,50 @@
+"""How a message typed in a sensitive step is read without being kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.messages import Choice, Reply
+from bot.core.privacy import handle_private_input, phone_digits, sensitive_mode_of
+
+CHOICES = [{"id": "flow:protection:callback", "title": "Être rappelé(e)"},
+           {"id": "flow:protection:cancel", "title": "Annuler"}]
+
+
+def read(text, kind="text", mode="protection"):
+    return handle_private_input(mode, kind, text, CHOICES, lambda s: f"enc({s})")
+
+
+@pytest.mark.parametrize("text,choice", [
+    ("STOP", "flow:protection:exit"), ("sortir", "flow:protection:exit"),
+    ("Quitter !", "flow:protection:exit"), ("menu", "menu:main"), ("0", "menu:main"),
+    ("1", "flow:protection:callback"), ("2.", "flow:protection:cancel"),
+    ("9", "flow:protection:input"), ("annuler", "flow:protection:cancel"),
+    ("il m'a frappé", "flow:protection:input"), ("", "flow:protection:input"),
+])
+def test_what_a_sensitive_message_becomes(text, choice):
+    private = read(text)
+    assert private.choice == choice and private.callback_draft is None
+
+
+def test_a_phone_number_becomes_an_encrypted_draft():
+    private = read("+223 76-12.34 56")
+    assert private.choice == "flow:protection:number"
+    assert private.callback_draft == "enc(+22376123456)"
+
+
+def test_voice_notes_and_photos_are_dropped():
+    assert read(None, kind="voice").choice == "flow:protection:input"
+    assert read(None, kind="media", mode="report").choice == "flow:report:input"
+
+
+@pytest.mark.parametrize("text", ["12", "appelle moi au 76", "7612345678901234567"])
+def test_what_is_not_a_phone_number(text):
+    assert phone_digits(text) is None
+
+
+def test_the_sensitive_mode_is_the_flow_of_the_last_reply():
+    assert sensitive_mode_of(Reply("x", [Choice("flow:report:cancel", "Annuler")],
+                                   sensitive=True)) == "report"
+    assert sensitive_mode_of(Reply("x", sensitive=True)) == "protection"
+    assert sensitive_mode_of(Reply("x", [Choice("flow:report:cancel", "Annuler")])) is None
