@@ -308,7 +308,10 @@ class TelegramChannel:
         """Store one update through the gateway. True when a message was accepted."""
         inbound = update_to_inbound(update)
         if inbound is None:
-            log.info("telegram: ignored update %s (%s)", update.update_id, _update_kind(update))
+            chat = update.effective_chat
+            where = f" in a {chat.type} chat" if chat is not None and chat.type != "private" else ""
+            log.info("telegram: ignored update %s (%s%s)", update.update_id,
+                     _update_kind(update), where)
             return False
         if inbound.kind == InboundKind.CHOICE and render.is_hashed_callback(inbound.choice_id or ""):
             inbound = self._resolve_hashed(inbound)
@@ -396,7 +399,7 @@ class TelegramChannel:
                 raise SendError("telegram: flood control",
                                 retry_after=_seconds(_quiet(lambda: exc.retry_after))) from None
             except (TelegramBadRequest, Forbidden, ChatMigrated) as exc:
-                raise SendError(f"telegram: {type(exc).__name__}: {exc.message}"[:300],
+                raise SendError(f"telegram: {exc.message}"[:300],
                                 retryable=False) from None
             except (TimedOut, NetworkError) as exc:
                 raise SendError(f"telegram: {type(exc).__name__}") from None

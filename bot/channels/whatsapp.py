@@ -14,6 +14,7 @@ nowhere else; log lines name wamids' database rows or contact ids, never a numbe
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -212,6 +213,9 @@ class WhatsAppChannel:
     name = Channel.WHATSAPP.value
     SEND_TIMEOUT = 15.0
     MEDIA_TIMEOUT = 60.0
+    # A receipt can overtake the API's answer to our send (the wamid is not stored yet):
+    # such receipts are tried again a few times before being dropped.
+    STATUS_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 
     def __init__(self, settings: Settings, gateway: Gateway, http: httpx.AsyncClient):
         self.settings = settings
@@ -223,27 +227,27 @@ class WhatsAppChannel:
         self.media = MediaWorker(gateway, Channel.WHATSAPP, settings.media_dir, self._fetch_media)
         # How many parts of a split reply went out, so a retry does not repeat them.
         self._progress: dict[tuple[str, str], int] = {}
-        self._stop: Any = None
-        self._task: Any = None
+        self._stop: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
 
     def routes(self) -> list[Route]:
         return [Route("/webhooks/whatsapp", self.verify, methods=["GET"]),
                 Route("/webhooks/whatsapp", self.receive, methods=["POST"])]
 
     async def start(self) -> None:
-        import asyncio
-
         if not self.settings.whatsapp_app_secret:
             log.error("whatsapp: WHATSAPP_APP_SECRET is not set; the webhook refuses deliveries")
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(self.media.run(self._stop))
 
     async def stop(self) -> None:
-        import asyncio
-
         if self._stop is not None:
             self._stop.set()
             self.media.wake()
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, 10)
@@ -291,17 +295,35 @@ class WhatsAppChannel:
                 media = media or inbound.media is not None
                 if accepted.duplicate:
                     log.info("whatsapp: message %s delivered again; kept once", accepted.inbox_id)
-            for update in delivery.statuses:
-                if not self.gateway.record_delivery_status(
-                        Channel.WHATSAPP, update.provider_message_id, update.status, update.error):
-                    log.info("whatsapp: status %s for a message we do not know", update.status)
+            unmatched = [update for update in delivery.statuses
+                         if not self._record_status(update)]
         except Exception:
             # Not stored: a 500 makes Meta deliver it again (accept is idempotent).
             log.exception("whatsapp: could not store a delivery; Meta will retry it")
             return JSONResponse({"error": "try again"}, status_code=500)
         if media:
             self.media.wake()
+        if unmatched:
+            task = asyncio.create_task(self.retry_statuses(unmatched))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         return JSONResponse({"status": "ok"})
+
+    def _record_status(self, update: StatusUpdate) -> bool:
+        return self.gateway.record_delivery_status(
+            Channel.WHATSAPP, update.provider_message_id, update.status, update.error)
+
+    async def retry_statuses(self, updates: list[StatusUpdate]) -> None:
+        for delay in self.STATUS_RETRY_DELAYS:
+            await asyncio.sleep(delay)
+            try:
+                updates = [update for update in updates if not self._record_status(update)]
+            except Exception:
+                log.exception("whatsapp: could not record delivery statuses")
+            if not updates:
+                return
+        for update in updates:
+            log.info("whatsapp: %s status for a message we do not know; dropped", update.status)
 
     # ------------------------------------------------------------------- sending
     def _window_closed(self, address: str) -> bool:

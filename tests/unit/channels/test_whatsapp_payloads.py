@@ -309,3 +309,22 @@ async def test_a_split_reply_resumes_where_it_stopped():
         await channel.send("22370000000", Reply(text))
     assert await channel.send("22370000000", Reply(text)) == "wamid.OK"
     assert len(calls) == 3  # the first part was not sent twice
+
+
+async def test_a_receipt_that_overtakes_the_send_is_recorded_later(monkeypatch):
+    from bot.channels.whatsapp import StatusUpdate
+
+    class SlowGateway(FakeGateway):
+        def __init__(self):
+            super().__init__(None)
+            self.attempts = 0
+
+        def record_delivery_status(self, _channel, wamid, status, error):
+            self.attempts += 1
+            return self.attempts >= 3  # the wamid is stored by the third try
+
+    channel = channel_with(ok)
+    channel.gateway = SlowGateway()
+    monkeypatch.setattr(WhatsAppChannel, "STATUS_RETRY_DELAYS", (0, 0, 0, 0))
+    await channel.retry_statuses([StatusUpdate("wamid.A", "delivered")])
+    assert channel.gateway.attempts == 3
