@@ -150,15 +150,15 @@ async def test_send_builds_the_inline_keyboard():
 
 
 @pytest.mark.parametrize("error, retryable, retry_after", [
-    (RetryAfter(5), True, 5.0),
-    (TimedOut(), True, None),
-    (NetworkError("connection reset"), True, None),
-    (BadRequest("Chat not found"), False, None),
-    (Forbidden("bot was blocked by the user"), False, None),
+    (lambda: RetryAfter(5), True, 5.0),
+    (TimedOut, True, None),
+    (lambda: NetworkError("connection reset"), True, None),
+    (lambda: BadRequest("Chat not found"), False, None),
+    (lambda: Forbidden("bot was blocked by the user"), False, None),
 ])
 async def test_errors_map_to_send_error(error, retryable, retry_after):
     with pytest.raises(SendError) as raised:
-        await channel_with(StubBot(error)).send(str(CHAT), Reply("Bonjour"))
+        await channel_with(StubBot(error())).send(str(CHAT), Reply("Bonjour"))
     assert (raised.value.retryable, raised.value.retry_after) == (retryable, retry_after)
 
 
