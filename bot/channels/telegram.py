@@ -313,7 +313,8 @@ class TelegramChannel:
             log.info("telegram: ignored update %s (%s%s)", update.update_id,
                      _update_kind(update), where)
             return False
-        if inbound.kind == InboundKind.CHOICE and render.is_hashed_callback(inbound.choice_id or ""):
+        if inbound.kind == InboundKind.CHOICE and render.is_hashed_callback(
+                inbound.choice_id or ""):
             inbound = self._resolve_hashed(inbound)
         accepted = self.gateway.accept(inbound)
         if accepted.duplicate:

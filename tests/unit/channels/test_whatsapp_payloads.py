@@ -166,7 +166,8 @@ def test_statuses():
     assert delivery.ignored == ["unreadable status"]
 
 
-@pytest.mark.parametrize("data", [None, [], "x", {"object": "page"}, {"object": "whatsapp_business_account", "entry": "x"},
+@pytest.mark.parametrize("data", [None, [], "x", {"object": "page"},
+                                  {"object": "whatsapp_business_account", "entry": "x"},
                                   {"object": "whatsapp_business_account",
                                    "entry": [{"changes": [{"value": {"messages": [{}, 3]}}]}]}])
 def test_malformed_payloads_yield_nothing(data):
