@@ -21,12 +21,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.dispatch import ActionDispatch
 
+# The gateway normalises text before Rasa sees it (accents may be gone): match both ways.
 KEYWORDS = [
     (re.compile(r"violence|frapp|aide violences", re.I), "violence_help"),
-    (re.compile(r"signaler|problème", re.I), "report_problem"),
+    (re.compile(r"signaler|probl[eè]me", re.I), "report_problem"),
     (re.compile(r"\bsuivi\b", re.I), "check_status"),
-    (re.compile(r"effacer mes données", re.I), "delete_data"),
-    (re.compile(r"parler à", re.I), "talk_to_person"),
+    (re.compile(r"effacer mes donn", re.I), "delete_data"),
+    (re.compile(r"parler [aà] ", re.I), "talk_to_person"),
     (re.compile(r"^menu$", re.I), "menu"),
     (re.compile(r"^bonjour", re.I), "greet"),
 ]

@@ -152,7 +152,7 @@ class ReportFlow:
         if step == "place":
             return self._place(talk, turn)
         if step == "description":
-            text = " ".join((turn.text or "").split())
+            text = " ".join(original_text(talk, turn.text).split())
             if not text:
                 return [self._ask_description(talk)]
             self._go(talk, "contact", summary=text[:store.SUMMARY_LIMIT])
@@ -229,7 +229,8 @@ class ReportFlow:
                 values.update(locality=near.name, cluster=near.cluster)
                 talk.state.country = talk.state.country or near.country
         else:
-            typed = " ".join((turn.entities.get("place") or turn.text or "").split())
+            typed = " ".join((turn.entities.get("place") or original_text(talk, turn.text))
+                             .split())
             if not typed:
                 return [self._ask_place(talk)]
             place = _resolve(typed, talk.state.country)
@@ -281,6 +282,22 @@ class ReportFlow:
         text = talk._("Demande envoyée. Votre code : {code}\nGardez-le. Pour savoir où elle en "
                       "est, écrivez « suivi ».").format(code=code)
         return [talk.reply(text)]
+
+
+def original_text(talk: Talk, fallback: str | None) -> str:
+    """What the user typed, as typed: Rasa sees the normalised text (lower case, no accents);
+    a partner should read the original. The message being answered is the contact's oldest
+    pending one (the gateway answers a contact's messages in order)."""
+    if talk.sender_id:
+        with store.database().session() as session:
+            text = session.scalar(
+                select(InboxMessage.text).where(InboxMessage.contact_id == talk.sender_id,
+                                                InboxMessage.status == "pending",
+                                                InboxMessage.kind == "text")
+                .order_by(InboxMessage.id).limit(1))
+        if text:
+            return text
+    return fallback or ""
 
 
 def _resolve(name: str, country: str | None):

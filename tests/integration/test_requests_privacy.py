@@ -1,0 +1,108 @@
+"""Privacy through the whole pipeline (gateway -> Rasa -> action -> store), on SQLite and
+PostgreSQL: what is typed in the protection flow is kept nowhere, and "delete my data" erases.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.core import privacy
+from bot.store.identities import IdentityVault
+from bot.store.models import Contact, FollowUpRequest, InboxMessage
+from tests.fakes.requests_world import World, database_url, world  # noqa: F401  (fixtures)
+
+MARKER = "Mon oncle Bakary m'a frappé hier soir derrière le puits ZX-MARQUEUR-4471"
+NUMBER = "76 12 34 56"
+
+
+async def test_nothing_typed_in_the_protection_flow_is_kept_logged_or_sent_to_rasa(
+        world: World, caplog):
+    caplog.set_level(logging.DEBUG)
+    await world.say("bonjour")
+    await world.press("country:ML")
+    await world.say("aide violences")
+    assert "80 00 11 32" in world.text and all(r.sensitive for r in world.replies)
+
+    await world.say(MARKER)  # a disclosure: never kept, never echoed
+    assert "pas besoin de raconter" in world.text and "Bakary" not in world.text
+    await world.say("1")  # typed menu number: "Être rappelé(e)"
+    assert "d'accord" in world.text
+    await world.press("flow:protection:consent")
+    await world.press("flow:protection:number:other")
+    await world.say(NUMBER)
+    assert "flow:protection:time:morning" in world.choices
+    await world.press("flow:protection:time:morning")
+    await world.say(MARKER)  # again, at another step
+    await world.press("flow:protection:confirm")
+    assert "Votre code" in world.text
+    await world.say(MARKER)  # after the flow: still private (the last reply was sensitive)
+
+    dump = world.dump()
+    for secret in ("Bakary", "ZX-MARQUEUR-4471", "76123456", NUMBER):
+        assert secret not in dump, f"{secret!r} stored"
+        assert secret not in caplog.text, f"{secret!r} logged"
+        assert secret not in world.rasa.everything_seen(), f"{secret!r} sent to Rasa"
+    assert "22376000001" not in caplog.text  # the WhatsApp number is never logged either
+    assert "22376000001" not in dump
+
+    with world.db.session() as session:
+        texts = session.scalars(select(InboxMessage.text).where(
+            InboxMessage.kind == "text")).all()
+        assert texts[:2] == ["bonjour", "aide violences"] and set(texts[2:]) == {None}
+        [request] = session.scalars(select(FollowUpRequest)).all()
+        assert (request.category, request.sensitive, request.summary, request.locality) == (
+            "protection", True, None, None)
+        vault = IdentityVault(world.gateway.settings.data_key)
+        assert vault.decrypt(request.callback_contact_encrypted) == "76123456"
+        assert session.get(Contact, world.contact_id).sensitive_mode is None  # flow over
+
+
+async def test_stop_ends_the_protection_flow_at_once(world: World):
+    await world.press("country:SN")
+    await world.say("aide violences")
+    await world.say("STOP")
+    assert "Effacer la discussion" in world.text
+    assert not any(r.sensitive for r in world.replies)
+    await world.say("bonjour")  # back to normal: this one is kept
+    with world.db.session() as session:
+        texts = session.scalars(select(InboxMessage.text).order_by(InboxMessage.id)).all()
+    assert texts[-1] == "bonjour" and texts[-2] is None
+
+
+async def test_delete_my_data_erases_everything_but_anonymised_requests(world: World):
+    await world.press("country:GN")
+    await world.say("je veux signaler un problème")
+    await world.press("flow:report:cat:extortion")
+    await world.say("Siguiri")
+    await world.say("Le chef de site prend la moitié de notre or")
+    await world.press("flow:report:contact:phone")
+    await world.say("+224 620 00 00 01")
+    await world.press("flow:report:confirm")
+    assert "GN-" in world.text
+    contact_id = world.contact_id
+
+    await world.say("effacer mes données")
+    world.deliver = False  # keep the confirmation waiting, as a slow channel would
+    await world.press("flow:delete:confirm")
+    assert "effacées" in world.text
+    # Right after the turn: messages, consents and the Rasa tracker are gone; the contact
+    # remains only until the confirmation is delivered.
+    assert contact_id in world.rasa.erased and world.rasa.tracker[contact_id] == []
+    assert world.count("consents") == 0
+    assert world.count("outbox") == 1 and world.count("inbox") == 0
+
+    await privacy.finish_erasures(world.db, world.gateway.tracker_eraser,
+                                  grace=timedelta(0))
+    for table in ("contacts", "channel_identities", "inbox", "outbox", "consents",
+                  "media_files"):
+        assert world.count(table) == 0, table
+    with world.db.session() as session:
+        [request] = session.scalars(select(FollowUpRequest)).all()
+        assert request.contact_id is None and request.anonymised_at is not None
+        assert (request.callback_consent, request.callback_contact_encrypted) == (False, None)
+        assert request.summary == "Le chef de site prend la moitié de notre or"
+    dump = world.dump()
+    assert contact_id not in dump and "620000001" not in dump
