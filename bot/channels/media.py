@@ -104,7 +104,11 @@ class MediaWorker:
         partial = target.with_suffix(target.suffix + ".part")
         partial.write_bytes(content)
         os.replace(partial, target)  # a reader never sees half a file
-        self.gateway.media_stored(row.id, relative.as_posix(), len(content),
-                                  hashlib.sha256(content).hexdigest(), mime_type)
+        if not self.gateway.media_stored(row.id, relative.as_posix(), len(content),
+                                         hashlib.sha256(content).hexdigest(), mime_type):
+            target.unlink(missing_ok=True)  # erased while we were downloading it
+            log.info("media(%s): file %s was erased during its download; not kept",
+                     self.channel.value, row.id)
+            return
         log.info("media(%s): stored file %s of message %s (%d bytes)",
                  self.channel.value, row.id, row.inbox_id, len(content))

@@ -604,17 +604,24 @@ class Gateway:
             return list(rows)
 
     def media_stored(self, media_id: int, path: str, size: int, sha256: str,
-                     mime_type: str | None = None) -> None:
+                     mime_type: str | None = None) -> bool:
+        """False when the row is gone (the contact erased their data during the download):
+        the caller then deletes the file."""
         with self.db.session() as session:
             row = session.get(MediaFile, media_id)
+            if row is None:
+                return False
             row.status, row.path, row.size, row.sha256 = "stored", path, size, sha256
             row.mime_type = mime_type or row.mime_type
             row.attempts, row.stored_at, row.last_error = row.attempts + 1, utcnow(), None
+        return True
 
     def media_failed(self, media_id: int, error: str, *, retryable: bool = True,
                      max_attempts: int = 20) -> None:
         with self.db.session() as session:
             row = session.get(MediaFile, media_id)
+            if row is None:
+                return
             row.attempts += 1
             row.last_error = error[:500]
             if not retryable or row.attempts >= max_attempts:
