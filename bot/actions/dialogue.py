@@ -27,7 +27,7 @@ HISTORY_LIMIT = 10
 MISUNDERSTOOD_LIMIT = 2
 # Intents whose answer is a navigation screen rather than content.
 NAVIGATION = {
-    "greet", "menu", "more", "back", "thanks", "help", "affirm", "deny", "change_language",
+    "greet", "menu", "more", "go_back", "thanks", "help", "affirm", "deny", "change_language",
     "change_country", "talk_to_person", "report_problem", "check_status", "delete_data",
     "out_of_scope", "nlu_fallback", "inform", "choose", "share_location",
 }
@@ -188,7 +188,7 @@ class Talk:
             return self.show_menu("main", greeting=True)
         if intent == "menu":
             return self.show_menu("main")
-        if intent == "back":
+        if intent == "go_back":
             return self.go_back()
         if intent == "more":
             if self.state.last_answer:

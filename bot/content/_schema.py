@@ -31,7 +31,7 @@ CONTENT_INTENTS: tuple[str, ...] = (
     "violence_help", "more_mercury",
 )
 NAVIGATION_INTENTS: tuple[str, ...] = (
-    "greet", "menu", "more", "back", "thanks", "help", "affirm", "deny", "change_language",
+    "greet", "menu", "more", "go_back", "thanks", "help", "affirm", "deny", "change_language",
     "change_country", "talk_to_person", "report_problem", "check_status", "delete_data",
     "out_of_scope", "inform", "choose",
 )
