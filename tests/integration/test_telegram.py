@@ -255,3 +255,16 @@ async def test_polling_mode_stores_updates_then_advances_the_offset(tmp_path, fa
                                           for c in telegram_api.calls("getUpdates")])
     assert offsets[0] in (None, "")
     assert rasa.messages() == ["bonjour", '/choose{"choice": "menu:main"}']
+
+
+async def test_failure_after_the_last_retry_is_visible(app, fakes):
+    telegram_api, _ = fakes
+    await post_update(app, text_update(CHAT, "Bonjour"))
+    await wait_for(lambda: app.outbox(OutboxMessage.status == "sent"))
+    [contact] = app.contacts()
+    with app.db.session() as session:  # a reply that has already been tried 11 times
+        session.add(OutboxMessage(contact_id=contact.id, channel="telegram", attempts=11,
+                                  payload={"text": "Encore une fois", "choices": []}))
+    telegram_api.fail_next(1, status=500, match="sendMessage")
+    [out] = await wait_for(lambda: app.outbox(OutboxMessage.status == "failed"))
+    assert out.attempts == 12 and out.last_error

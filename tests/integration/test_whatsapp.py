@@ -234,7 +234,6 @@ def _queue_reply(app, text: str) -> None:
     with app.db.session() as session:
         session.add(OutboxMessage(contact_id=contact.id, channel="whatsapp",
                                   payload=Reply(text, [Choice("menu:main", "Menu")]).to_json()))
-    app.gateway._wake_outbox.set()
 
 
 async def test_outside_the_24_hour_window_only_the_template_is_sent(app, fakes):
@@ -290,3 +289,16 @@ async def test_bad_input_is_refused_without_crashing(app, fakes):
                 "reaction": {"message_id": "wamid.x", "emoji": "👍"}}
     assert (await deliver(app, meta.webhook([reaction]))).status_code == 200
     assert app.inbox() == []
+
+
+async def test_failure_after_the_last_retry_is_visible(app, fakes):
+    graph, _ = fakes
+    await deliver(app, meta.webhook([meta.text_message(PHONE, "Bonjour")]))
+    await wait_for(lambda: app.outbox(OutboxMessage.status == "sent"))
+    [contact] = app.contacts()
+    with app.db.session() as session:  # a reply that has already been tried 11 times
+        session.add(OutboxMessage(contact_id=contact.id, channel="whatsapp", attempts=11,
+                                  payload=Reply("Encore une fois").to_json()))
+    graph.fail_next(1, status=500, match="messages")
+    [out] = await wait_for(lambda: app.outbox(OutboxMessage.status == "failed"))
+    assert out.attempts == 12 and "HTTP 500" in out.last_error
