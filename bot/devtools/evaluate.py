@@ -370,6 +370,10 @@ def evaluate(langs: tuple[str, ...], force: bool = False) -> tuple[str, dict[str
           f"({'trained in %.0f s' % train_s if train_s else 'cached'})", flush=True)
     all_examples = [ex for lang in langs for ex in heldout[lang]]
     diet_preds = rasa_predict(model, [ex.text for ex in all_examples])
+    # Kept for threshold tuning without retraining (see sweep()).
+    (EVAL_DIR / f"predictions-{model.name.split('.')[0]}.json").write_text(json.dumps(
+        [{"lang": ex.lang, "gold": ex.intent, "text": ex.text, **p}
+         for ex, p in zip(all_examples, diet_preds)], ensure_ascii=False), encoding="utf-8")
     baseline = Baseline(train)
     base_preds = baseline.predict([ex.text for ex in all_examples])
     rows, scores, i = [], {}, 0
@@ -389,6 +393,34 @@ def evaluate(langs: tuple[str, ...], force: bool = False) -> tuple[str, dict[str
              f"{' (cached model)' if not train_s else ''}; whole run {elapsed:.0f} s; "
              f"baseline threshold {BASELINE_THRESHOLD}).\n\n{table}")
     return block, scores
+
+
+def sweep(path: Path, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+          ambiguity=(0.0, 0.05, 0.1)) -> str:
+    """Replay the FallbackClassifier at other thresholds on saved DIET predictions."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    examples = [Example(r["text"], r["gold"], r["lang"]) for r in rows]
+    lines = ["| threshold | ambiguity | " + " | ".join(f"{lang} F1" for lang in LANGS)
+             + " | in-scope acc | OOS→fallback |", "|" + "---|" * (len(LANGS) + 4)]
+    for t in thresholds:
+        for a in ambiguity:
+            preds = []
+            for r in rows:
+                ranking = [x for x in r["ranking"] if x[0] != FALLBACK] or [[FALLBACK, 1.0]]
+                top, conf = ranking[0]
+                second = ranking[1][1] if len(ranking) > 1 else 0.0
+                preds.append({"intent": FALLBACK if conf < t or conf - second < a else top})
+            f1 = []
+            for lang in LANGS:
+                idx = [i for i, ex in enumerate(examples) if ex.lang == lang]
+                f1.append(score([examples[i] for i in idx], [preds[i] for i in idx]).macro_f1)
+            inscope = [i for i, ex in enumerate(examples) if ex.intent != OOS]
+            acc = sum(preds[i]["intent"] == examples[i].intent for i in inscope) / len(inscope)
+            oos = [i for i, ex in enumerate(examples) if ex.intent == OOS]
+            oos_rate = sum(preds[i]["intent"] in (OOS, FALLBACK) for i in oos) / len(oos)
+            lines.append(f"| {t} | {a} | " + " | ".join(f"{x:.2f}" for x in f1)
+                         + f" | {_pct(acc)} | {_pct(oos_rate)} |")
+    return "\n".join(lines)
 
 
 def per_language(langs: tuple[str, ...], force: bool = False) -> str:
@@ -412,12 +444,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="retrain even if cached")
     parser.add_argument("--per-language", action="store_true",
                         help="also train and score one model per language")
+    parser.add_argument("--sweep", action="store_true",
+                        help="replay the fallback threshold on this run's predictions")
     parser.add_argument("--write-docs", action="store_true",
                         help="replace the eval block of docs/NLU.md with this run's table")
     args = parser.parse_args(argv)
     langs = tuple(args.lang or LANGS)
     block, scores = evaluate(langs, force=args.force)
     print(block)
+    if args.sweep:
+        saved = sorted(EVAL_DIR.glob("predictions-*.json"), key=lambda p: p.stat().st_mtime)
+        table = sweep(saved[-1])
+        print(table)
+        block += "\n\nFallback threshold replayed on the same predictions:\n\n" + table
     if args.per_language:
         comparison = per_language(langs, force=args.force)
         block += ("\n\nOne model per language, same held-out sets:\n\n" + comparison)
