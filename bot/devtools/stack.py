@@ -92,8 +92,20 @@ class Stack:
         )
         return path
 
+    def _data_key(self) -> str:
+        """One encryption key for the app and the action server (both read identifiers)."""
+        from cryptography.fernet import Fernet
+
+        path = self.workdir / "data.key"
+        if not path.exists():
+            path.write_bytes(Fernet.generate_key())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()}
+        if not env.get("DATA_ENCRYPTION_KEY"):
+            env["DATA_ENCRYPTION_KEY"] = self._data_key()
         env.update({"PYTHONUNBUFFERED": "1", "RASA_TELEMETRY_ENABLED": "false",
                     "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"})
         env.update(self.extra_env)
@@ -112,10 +124,13 @@ class Stack:
         )
 
     def start_actions(self) -> None:
+        env = self._env()
+        env.update({"DATABASE_URL": self.database_url, "VAR_DIR": str(self.workdir),
+                    "RASA_URL": self.rasa_url, "RASA_TOKEN": self.rasa_token})
         self.processes["actions"] = subprocess.Popen(
             [str(APP_PYTHON), "-m", "bot.actions.server", "--port", str(self.actions_port),
              "--host", "127.0.0.1"],
-            cwd=ROOT, env=self._env(), stdout=self._log("actions"), stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env, stdout=self._log("actions"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -129,7 +144,19 @@ class Stack:
             stdout=self._log("app"), stderr=subprocess.STDOUT, start_new_session=True,
         )
 
+    def migrate(self) -> None:
+        """Bring the database schema up to date before any process uses it (the app and the
+        action server both write to it; neither should race the other's migration)."""
+        from bot.store.db import Database
+
+        db = Database(self.database_url)
+        try:
+            db.upgrade()
+        finally:
+            db.dispose()
+
     def start(self) -> Stack:
+        self.migrate()
         self.start_actions()
         self.start_app()
         self.start_rasa()

@@ -26,6 +26,7 @@ def stack(tmp_path_factory):
                                     "LOG_LEVEL": "INFO"})
     # The app and actions start first and Rasa last, as in `make run`: the first message
     # of the test session arrives while Rasa is still loading its model.
+    stack.migrate()
     stack.start_actions()
     stack.start_app()
     stack.started_at = time.monotonic()

@@ -1,0 +1,156 @@
+"""The dialogue over the real content and catalogues, without Rasa: transcripts of turns."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.dialogue import State, Talk, Turn
+from bot.actions.dispatch import ActionDispatch
+
+THEMES = ["menu:formalisation", "menu:licensing", "menu:safe_practice", "menu:protection"]
+
+
+class Conversation:
+    def __init__(self, **state):
+        self.state = State(**state)
+
+    def say(self, intent: str, **entities: str):
+        return Talk(self.state).respond(Turn(intent=intent, entities=entities))
+
+    def press(self, choice: str):
+        return Talk(self.state).respond(Turn(intent="choose", choice=choice,
+                                             entities={"choice": choice}))
+
+
+def ids(replies) -> list[str]:
+    return [c.id for r in replies for c in r.choices]
+
+
+def text(replies) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+def test_greeting_shows_the_four_themes_in_french():
+    replies = Conversation().say("greet")
+    assert ids(replies) == THEMES
+    assert "Bonjour" in text(replies)
+    assert replies[0].lang == "fr"
+
+
+def test_a_question_needing_the_country_is_answered_right_after_it():
+    chat = Conversation()
+    asked = chat.say("seasonal_closure")
+    assert ids(asked) == ["country:ML", "country:GN", "country:SN"]
+    answer = chat.press("country:ML")
+    assert "15 juin" in text(answer) and "30 septembre" in text(answer)
+    assert chat.state.country == "ML" and chat.state.pending is None
+
+
+@pytest.mark.parametrize("intent", ["get_authorisation", "sell_gold", "seasonal_closure",
+                                    "foreigners_rules", "couloirs", "banned_practices",
+                                    "grievance_channels", "child_labour"])
+def test_each_rule_that_differs_between_countries_changes_the_answer(intent):
+    answers = {}
+    for country in ("ML", "GN", "SN"):
+        answers[country] = text(Conversation(country=country).say(intent))
+    assert len(set(answers.values())) == 3, answers
+
+
+def test_the_country_named_in_the_question_is_used_and_remembered():
+    chat = Conversation()
+    replies = chat.say("sell_gold", country="GN")
+    assert "BCRG" in text(replies)
+    assert chat.state.country == "GN"
+
+
+def test_unverified_facts_carry_their_caveat():
+    replies = Conversation(country="ML").say("get_authorisation")
+    assert "confirmer" in text(replies).lower()
+
+
+def test_two_misunderstandings_in_a_row_offer_a_person():
+    chat = Conversation()
+    first = chat.say("nlu_fallback")
+    assert ids(first)[:4] == THEMES
+    second = chat.say("out_of_scope")
+    assert "flow:talk:start" in ids(second)
+    chat.say("greet")
+    assert chat.state.misunderstood == 0
+
+
+def test_back_returns_to_the_previous_screen():
+    chat = Conversation(country="SN")
+    chat.press("menu:safe_practice")
+    chat.press("answer:retort")
+    back = chat.say("go_back")
+    assert ids(back) == ids(Conversation(country="SN").press("menu:safe_practice"))
+
+
+def test_menu_choice_works_from_anywhere():
+    chat = Conversation(country="GN")
+    chat.press("answer:cyanide")
+    assert ids(chat.press("menu:main")) == THEMES
+
+
+def test_language_change_then_bambara_replies():
+    chat = Conversation(country="ML")
+    assert "lang:bm" in ids(chat.say("change_language"))
+    replies = chat.press("lang:bm")
+    assert chat.state.language == "bm" and replies[0].lang == "bm"
+    french = text(Conversation(country="ML").say("seasonal_closure"))
+    bambara = text(chat.say("seasonal_closure"))
+    assert bambara != french
+
+
+def test_more_mercury_gets_alternatives_and_never_a_dosage():
+    replies = Conversation().say("more_mercury")
+    body = text(replies).lower()
+    assert "borax" in body or "gravimétri" in body or "sluice" in body
+    assert "gramme" not in body and " g de mercure" not in body
+
+
+def test_group_guide_progress_is_remembered():
+    chat = Conversation()
+    chat.press("flow:group:start")
+    checklist = chat.press("flow:group:opt:scoops")
+    step_choice = next(c for c in ids(checklist) if c.startswith("flow:group:step:"))
+    chat.press(step_choice)
+    step_id = step_choice.rsplit(":", 1)[1]
+    chat.press(f"flow:group:done:{step_id}")
+    assert chat.state.progress["group"] == {"option": "scoops", "done": [step_id]}
+    # Days later, a new conversation with the same slots: the guide offers to resume.
+    later = Conversation(**{k: v for k, v in chat.state.to_slots().items()})
+    resumed = later.press("flow:group:start")
+    assert "flow:group:opt:scoops" in ids(resumed)
+    assert "1" in text(resumed)
+
+
+class _Tracker(Tracker):
+    @classmethod
+    def with_message(cls, intent: str, entities=None, slots=None, metadata=None):
+        return cls("c_test", slots or {}, {"intent": {"name": intent, "confidence": 1.0},
+                                           "entities": entities or [], "text": "x",
+                                           "metadata": metadata or {}},
+                   [], False, None, {}, "action_listen")
+
+
+async def test_the_action_sends_json_payloads_and_sets_only_changed_slots():
+    dispatcher = CollectingDispatcher()
+    tracker = _Tracker.with_message(
+        "choose", entities=[{"entity": "choice", "value": "country:SN"}],
+        slots={"language": "fr"})
+    events = await ActionDispatch().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["custom"]["country"] == "SN"
+    assert dispatcher.messages[0]["custom"]["choices"][0]["id"] == "menu:formalisation"
+    assert SlotSet("country", "SN") in events
+    assert all(e["name"] != "language" for e in events)
+
+
+async def test_the_gateways_memory_fills_a_lost_tracker():
+    dispatcher = CollectingDispatcher()
+    tracker = _Tracker.with_message("sell_gold", metadata={"language": "fr", "country": "GN"})
+    await ActionDispatch().run(dispatcher, tracker, {})
+    assert "BCRG" in dispatcher.messages[0]["custom"]["text"]
