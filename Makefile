@@ -24,7 +24,8 @@ run: setup train
 
 ## The whole suite: unit tests, then integration tests against the real Rasa server.
 test: setup train validate content-check
-	@$(APP_PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	@$(APP_PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "test: pytest collected no test" >&2; exit 1; fi; exit $$rc
 
 test-unit: setup-app compile
 	@$(APP_PY) -m pytest -q -p no:cacheprovider -m "not integration" $(PYTEST_ARGS)
