@@ -59,7 +59,7 @@ class Contact(Base):
     sensitive_mode: Mapped[str | None] = mapped_column(String(32))
     # A call-back number typed in a sensitive step, encrypted, until the flow stores or drops it.
     callback_draft: Mapped[str | None] = mapped_column(Text)
-    erase_requested_at: Mapped[datetime | None] = mapped_column()
+    erase_requested_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class ChannelIdentity(Base):

@@ -183,6 +183,14 @@ def route(session: Session, country: str | None, category: str) -> Partner | Non
     return None
 
 
+def callback_available(session: Session, country: str | None) -> bool:
+    """True when the partner for protection requests in `country` has protection staff to
+    notify: never promise a call-back that nobody would receive."""
+    ensure_reference_data(session)
+    partner = route(session, country, "protection")
+    return bool(partner and partner.protection_notify_kind and partner.protection_notify_target)
+
+
 # --------------------------------------------------------------------- requests
 def create_request(session: Session, *, contact_id: str | None, category: str, channel: str,
                    country: str | None = None, language: str | None = None,

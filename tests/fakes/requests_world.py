@@ -136,3 +136,12 @@ async def world(database_url, tmp_path):
             await worker
             await http.aclose()
             db.dispose()
+
+
+def with_protection_staff() -> store.ReferenceData:
+    """The real partners file, with a protection contact for every partner (the file ships
+    without addresses: a call-back is only offered once a partner has named its staff)."""
+    data = store.load_reference_data()
+    partners = [{**p, "protection_notify": {"kind": "email", "target": f"protection@{p['id']}.test"}}
+                for p in data.partners]
+    return store.ReferenceData(partners, data.routing, data.targets)

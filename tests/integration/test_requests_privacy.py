@@ -10,16 +10,22 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.core import privacy
+from bot.store import requests as store
 from bot.store.identities import IdentityVault
 from bot.store.models import Contact, FollowUpRequest, InboxMessage
-from tests.fakes.requests_world import World, database_url, world  # noqa: F401  (fixtures)
+from tests.fakes.requests_world import (  # noqa: F401  (fixtures)
+    World, database_url, with_protection_staff, world,
+)
 
 MARKER = "Mon oncle Bakary m'a frappé hier soir derrière le puits ZX-MARQUEUR-4471"
 NUMBER = "76 12 34 56"
 
 
 async def test_nothing_typed_in_the_protection_flow_is_kept_logged_or_sent_to_rasa(
-        world: World, caplog):
+        world: World, caplog, monkeypatch):
+    data = with_protection_staff()
+    monkeypatch.setattr(store, "ensure_reference_data",
+                        lambda session, path=None: store.sync_reference_data(session, data))
     caplog.set_level(logging.DEBUG)
     await world.say("bonjour")
     await world.press("country:ML")

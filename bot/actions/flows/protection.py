@@ -76,12 +76,20 @@ class ProtectionFlow:
         self._go(talk, "info")
         answer = talk.content.answer_for("violence_help", talk.state.country)
         services = answer.message(talk.lang) if answer else ""
+        callback = self._callback_available(talk)
         text = "\n\n".join(part for part in (
             services,
             talk._("C'est gratuit et confidentiel. Vous pouvez revenir ici quand vous voulez. "
                    "Pour sortir vite, écrivez STOP."),
+            None if callback else talk._("Nous ne pouvons pas encore organiser de rappel d'ici : "
+                                         "appelez le numéro ci-dessus."),
         ) if part)
-        return self._reply(talk, text, [Choice(cid("callback"), talk._("Être rappelé(e)"))])
+        choices = [Choice(cid("callback"), talk._("Être rappelé(e)"))] if callback else []
+        return self._reply(talk, text, choices)
+
+    def _callback_available(self, talk: Talk) -> bool:
+        with store.database().session() as session:
+            return store.callback_available(session, talk.state.country)
 
     # ---- turns -------------------------------------------------------------------------
     def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
@@ -108,6 +116,8 @@ class ProtectionFlow:
             return self._input(talk)
         if action == "country" and arg in COUNTRY_CODES:
             talk.state.country = arg
+            return [self._info(talk)]
+        if action == "callback" and not self._callback_available(talk):
             return [self._info(talk)]
         if action == "callback":
             self._go(talk, "consent")

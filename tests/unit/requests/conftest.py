@@ -14,6 +14,7 @@ from bot.actions.dialogue import State, Talk, Turn
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.identities import IdentityVault
+from tests.fakes.requests_world import with_protection_staff
 
 
 @pytest.fixture
@@ -78,3 +79,11 @@ class Chat:
 @pytest.fixture
 def chat(db, contact):
     return Chat(contact, country="ML")
+
+
+@pytest.fixture
+def protection_staff(monkeypatch):
+    data = with_protection_staff()
+    monkeypatch.setattr(store, "ensure_reference_data",
+                        lambda session, path=None: store.sync_reference_data(session, data))
+    return data

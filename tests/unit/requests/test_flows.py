@@ -147,7 +147,7 @@ def test_menu_and_zero_leave_the_flow(db, chat):
     assert chat.state.flow is None
 
 
-def test_violence_in_a_report_switches_to_protection_without_a_description(db, chat):
+def test_violence_in_a_report_switches_to_protection_without_a_description(protection_staff, db, chat):
     chat.press("flow:report:start")
     chat.press("flow:report:cat:violence")
     assert chat.state.flow["name"] == "protection"
@@ -156,13 +156,22 @@ def test_violence_in_a_report_switches_to_protection_without_a_description(db, c
 
 
 # ---------------------------------------------------------------------- protection
-def test_protection_gives_the_country_services_at_once(db, contact):
+def test_protection_gives_the_country_services_at_once(protection_staff, db, contact):
     chat = Chat(contact, country="SN")
     chat.say("aide violences", intent="violence_help")
     assert "116" in chat.text and "gratuit" in chat.text and "STOP" in chat.text
     assert "?" not in chat.text.split("\n")[0]  # no question about what happened
     assert "flow:protection:callback" in chat.choices and "flow:protection:cancel" in chat.choices
     assert all(r.sensitive for r in chat.replies)
+
+
+def test_no_callback_is_promised_when_no_protection_staff_is_named(db, contact):
+    chat = Chat(contact, country="ML")
+    chat.say("aide violences", intent="violence_help")
+    assert "80 00 11 32" in chat.text and "appelez le numéro" in chat.text
+    assert "flow:protection:callback" not in chat.choices
+    chat.press("flow:protection:callback")  # an old button: still no promise
+    assert "flow:protection:consent" not in chat.choices
 
 
 def test_protection_asks_the_country_when_unknown(db, contact):
@@ -184,7 +193,7 @@ def test_a_quick_exit_word_ends_at_once_and_explains_how_to_clear_the_chat(db, v
     assert not chat.replies[-1].sensitive
 
 
-def test_a_callback_needs_explicit_consent_and_keeps_only_the_number(db, vault, contact):
+def test_a_callback_needs_explicit_consent_and_keeps_only_the_number(protection_staff, db, vault, contact):
     chat = Chat(contact, country="ML", channel="telegram")
     chat.say("aide violences", intent="violence_help")
     set_mode(db, chat)
@@ -209,7 +218,7 @@ def test_a_callback_needs_explicit_consent_and_keeps_only_the_number(db, vault, 
     assert chat.replies[-1].sensitive
 
 
-def test_on_whatsapp_this_number_can_be_chosen(db, vault, contact):
+def test_on_whatsapp_this_number_can_be_chosen(protection_staff, db, vault, contact):
     chat = Chat(contact, country="GN", channel="whatsapp")
     chat.press("flow:protection:start")
     chat.press("flow:protection:callback")
@@ -225,7 +234,7 @@ def test_on_whatsapp_this_number_can_be_chosen(db, vault, contact):
         assert identity.address_encrypted == request.callback_contact_encrypted
 
 
-def test_annuler_right_after_booking_withdraws_the_callback(db, vault, contact):
+def test_annuler_right_after_booking_withdraws_the_callback(protection_staff, db, vault, contact):
     chat = Chat(contact, country="GN", channel="whatsapp")
     for choice in ("flow:protection:start", "flow:protection:callback", "flow:protection:consent",
                    "flow:protection:number:this", "flow:protection:time:any",
@@ -238,7 +247,7 @@ def test_annuler_right_after_booking_withdraws_the_callback(db, vault, contact):
     assert "annulé" in chat.text
 
 
-def test_cancel_keeps_nothing(db, vault, contact):
+def test_cancel_keeps_nothing(protection_staff, db, vault, contact):
     chat = Chat(contact, country="ML", channel="telegram")
     chat.press("flow:protection:start")
     chat.press("flow:protection:callback")

@@ -29,6 +29,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('sensitive_mode', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('callback_draft', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('erase_requested_at', _TS, nullable=True))
+    op.create_index('ix_contacts_erase_requested_at', 'contacts', ['erase_requested_at'],
+                    unique=False)
 
     op.create_table(
         'partners',
@@ -134,6 +136,7 @@ def downgrade() -> None:
     op.drop_table('follow_up_requests')
     op.drop_table('routing_rules')
     op.drop_table('partners')
+    op.drop_index('ix_contacts_erase_requested_at', table_name='contacts')
     # Plain DROP COLUMN (SQLite >= 3.35): a batch "recreate" of contacts would drop and rebuild
     # the table, and with foreign keys on, cascade-delete every identity and message.
     for column in ('erase_requested_at', 'callback_draft', 'sensitive_mode'):
