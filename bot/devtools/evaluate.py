@@ -395,13 +395,13 @@ def evaluate(langs: tuple[str, ...], force: bool = False) -> tuple[str, dict[str
     return block, scores
 
 
-def sweep(path: Path, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
-          ambiguity=(0.0, 0.05, 0.1)) -> str:
+def sweep(path: Path, thresholds=(0.4, 0.5, 0.6, 0.7, 0.8), ambiguity=(0.0, 0.1)) -> str:
     """Replay the FallbackClassifier at other thresholds on saved DIET predictions."""
     rows = json.loads(path.read_text(encoding="utf-8"))
     examples = [Example(r["text"], r["gold"], r["lang"]) for r in rows]
     lines = ["| threshold | ambiguity | " + " | ".join(f"{lang} F1" for lang in LANGS)
-             + " | in-scope acc | OOS→fallback |", "|" + "---|" * (len(LANGS) + 4)]
+             + " | in-scope acc | OOS→fallback | fr OOS→fallback |",
+             "|" + "---|" * (len(LANGS) + 5)]
     for t in thresholds:
         for a in ambiguity:
             preds = []
@@ -418,8 +418,11 @@ def sweep(path: Path, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
             acc = sum(preds[i]["intent"] == examples[i].intent for i in inscope) / len(inscope)
             oos = [i for i, ex in enumerate(examples) if ex.intent == OOS]
             oos_rate = sum(preds[i]["intent"] in (OOS, FALLBACK) for i in oos) / len(oos)
+            fr_oos = [i for i in oos if examples[i].lang == "fr"]
+            fr_rate = (sum(preds[i]["intent"] in (OOS, FALLBACK) for i in fr_oos) / len(fr_oos)
+                       if fr_oos else float("nan"))
             lines.append(f"| {t} | {a} | " + " | ".join(f"{x:.2f}" for x in f1)
-                         + f" | {_pct(acc)} | {_pct(oos_rate)} |")
+                         + f" | {_pct(acc)} | {_pct(oos_rate)} | {_pct(fr_rate)} |")
     return "\n".join(lines)
 
 
