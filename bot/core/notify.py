@@ -147,7 +147,7 @@ def partner_notification(request: FollowUpRequest, partner: Partner | None,
     place = request.locality or ("position GPS envoyée" if request.latitude is not None else "-")
     if request.cluster:
         place += f" (zone {request.cluster})"
-    callback = {"channel": f"oui, répondre par le {CHANNEL_NAMES.get(request.channel, request.channel)}",
+    callback = {"channel": f"oui, répondre sur {CHANNEL_NAMES.get(request.channel, request.channel)}",
                 "phone": "oui, par téléphone (numéro dans le tableau de bord)"}.get(
         request.callback_method or "", "non")
     attachments = len(request.attachments or [])
