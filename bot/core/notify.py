@@ -25,7 +25,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any, Callable
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.messages import Choice, Reply
@@ -147,7 +147,8 @@ def partner_notification(request: FollowUpRequest, partner: Partner | None,
     place = request.locality or ("position GPS envoyée" if request.latitude is not None else "-")
     if request.cluster:
         place += f" (zone {request.cluster})"
-    callback = {"channel": f"oui, répondre sur {CHANNEL_NAMES.get(request.channel, request.channel)}",
+    channel = CHANNEL_NAMES.get(request.channel, request.channel)
+    callback = {"channel": f"oui, répondre sur {channel}",
                 "phone": "oui, par téléphone (numéro dans le tableau de bord)"}.get(
         request.callback_method or "", "non")
     attachments = len(request.attachments or [])

@@ -142,6 +142,7 @@ def with_protection_staff() -> store.ReferenceData:
     """The real partners file, with a protection contact for every partner (the file ships
     without addresses: a call-back is only offered once a partner has named its staff)."""
     data = store.load_reference_data()
-    partners = [{**p, "protection_notify": {"kind": "email", "target": f"protection@{p['id']}.test"}}
+    partners = [{**p, "protection_notify": {"kind": "email",
+                                            "target": f"protection@{p['id']}.test"}}
                 for p in data.partners]
     return store.ReferenceData(partners, data.routing, data.targets)

@@ -60,7 +60,8 @@ class Chat:
         return self._run(Turn(intent=intent, text=text, entities=dict(entities)))
 
     def press(self, choice: str):
-        return self._run(Turn(intent="choose", choice=choice, text=f'/choose{{"choice":"{choice}"}}',
+        text = f'/choose{{"choice":"{choice}"}}'
+        return self._run(Turn(intent="choose", choice=choice, text=text,
                               entities={"choice": choice}))
 
     @property

@@ -147,7 +147,8 @@ def test_menu_and_zero_leave_the_flow(db, chat):
     assert chat.state.flow is None
 
 
-def test_violence_in_a_report_switches_to_protection_without_a_description(protection_staff, db, chat):
+def test_violence_in_a_report_switches_to_protection_without_a_description(
+        protection_staff, db, chat):
     chat.press("flow:report:start")
     chat.press("flow:report:cat:violence")
     assert chat.state.flow["name"] == "protection"
@@ -193,7 +194,8 @@ def test_a_quick_exit_word_ends_at_once_and_explains_how_to_clear_the_chat(db, v
     assert not chat.replies[-1].sensitive
 
 
-def test_a_callback_needs_explicit_consent_and_keeps_only_the_number(protection_staff, db, vault, contact):
+def test_a_callback_needs_explicit_consent_and_keeps_only_the_number(
+        protection_staff, db, vault, contact):
     chat = Chat(contact, country="ML", channel="telegram")
     chat.say("aide violences", intent="violence_help")
     set_mode(db, chat)

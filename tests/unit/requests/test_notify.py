@@ -6,14 +6,17 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.messages import Reply
-from bot.core.notify import NotifyError, PartnerNotifier, partner_notification, record_partner_update
+from bot.core.notify import (
+    NotifyError, PartnerNotifier, partner_notification, record_partner_update,
+)
 from bot.store import requests as store
 from bot.store.models import Contact, FollowUpRequest, OutboxMessage, RequestEvent
 
 PARTNERS = store.ReferenceData(
     partners=[
         {"id": "pact", "name": "Pact", "notify": {"kind": "telegram", "target": "-100200"}},
-        {"id": "femima", "name": "FEMIMA", "notify": {"kind": "email", "target": "suivi@femima.test"},
+        {"id": "femima", "name": "FEMIMA",
+         "notify": {"kind": "email", "target": "suivi@femima.test"},
          "protection_notify": {"kind": "email", "target": "protection@femima.test"}},
     ],
     routing=[{"country": "ML", "partner": "femima"}, {"partner": "pact"}],
@@ -123,7 +126,8 @@ def test_a_forbidden_status_is_refused(db, contact, partners):
     request = new_request(db, contact)
     with db.session() as session:
         with pytest.raises(store.InvalidTransition):
-            record_partner_update(session, session.get(FollowUpRequest, request.id), "archived", "x")
+            record_partner_update(session, session.get(FollowUpRequest, request.id),
+                                  "archived", "x")
 
 
 def test_a_protection_update_says_nothing_in_the_preview(db, contact, vault, partners):

@@ -24,7 +24,8 @@ def test_an_unknown_country_gets_a_neutral_prefix():
     assert store.new_reference_code(None).startswith("XX-")
 
 
-@pytest.mark.parametrize("typed", ["ML-7KQ4XR", "ml-7kq4xr", "ML 7KQ4XR", "ml7kq4xr", " Ml-7kq 4xr "])
+@pytest.mark.parametrize("typed", ["ML-7KQ4XR", "ml-7kq4xr", "ML 7KQ4XR", "ml7kq4xr",
+                                   " Ml-7kq 4xr "])
 def test_a_typed_code_is_normalised(typed):
     assert store.normalise_reference_code(typed) == "ML-7KQ4XR"
 
