@@ -105,3 +105,35 @@ def test_downgrading_keeps_the_contacts(database_url):
             assert len(session.scalars(select(ChannelIdentity)).all()) == 1
     finally:
         db.dispose()
+
+
+async def test_a_partner_can_be_notified_in_a_telegram_group(world: World, monkeypatch):
+    import httpx
+
+    from bot.core.notify import TelegramGroupSender
+    from tests.fakes.telegram_api import FakeTelegramAPI
+
+    data = store.ReferenceData(
+        partners=[{"id": "pact", "name": "Pact",
+                   "notify": {"kind": "telegram", "target": "-1001234"}}],
+        routing=[{"partner": "pact"}], targets={})
+    monkeypatch.setattr(store, "ensure_reference_data",
+                        lambda session, path=None: store.sync_reference_data(session, data))
+    with world.db.session() as session:
+        request = store.create_request(session, contact_id=None, category="accident",
+                                       channel="web", country="GN", summary="Puits effondré")
+    telegram = FakeTelegramAPI(token="123:ABC").start()
+    try:
+        async with httpx.AsyncClient() as http:
+            sender = TelegramGroupSender(http, "123:ABC", f"{telegram.url}/bot")
+            telegram.fail_next(1, status=500, match="sendMessage")
+            notifier = PartnerNotifier(world.db, telegram=sender)
+            assert await notifier.send_due() == 0  # failed: retried later, not lost
+            with world.db.session() as session:
+                session.get(FollowUpRequest, request.id).notify_next_at = request.created_at
+            assert await notifier.send_due() == 1
+        [sent] = telegram.sent_messages()[-1:]
+        assert int(sent["chat_id"]) == -1001234
+        assert request.reference_code in sent["text"] and "Puits effondré" in sent["text"]
+    finally:
+        telegram.stop()

@@ -115,3 +115,15 @@ async def test_delete_my_data_erases_everything_but_anonymised_requests(world: W
         assert request.summary == "Le chef de site prend la moitié de notre or"
     dump = world.dump()
     assert contact_id not in dump and "620000001" not in dump
+
+
+async def test_a_voice_note_in_the_protection_flow_is_not_kept(world: World):
+    from bot.core.messages import Inbound, InboundKind, Media
+
+    await world.press("country:ML")
+    await world.say("aide violences")
+    await world._send(Inbound(world.channel, "voice-1", world.address, InboundKind.VOICE,
+                              media=Media("voice", "wa-media-id-123", "audio/ogg")))
+    assert "pas besoin de raconter" in world.text
+    assert world.count("media_files") == 0
+    assert "wa-media-id-123" not in world.dump()

@@ -322,3 +322,10 @@ def test_delete_asks_first_then_marks_the_contact(db, chat):
     chat.press("flow:delete:confirm")
     with db.session() as session:
         assert session.get(Contact, chat.contact_id).erase_requested_at is not None
+
+
+def test_protection_speaks_the_users_language(db, contact):
+    chat = Chat(contact, country="ML", language="bm")
+    chat.say("n dɛmɛ", intent="violence_help")
+    assert "I kelen tɛ" in chat.text and "80 00 11 32" in chat.text
+    assert all(r.lang == "bm" for r in chat.replies)
