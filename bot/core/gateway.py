@@ -112,6 +112,7 @@ class Gateway:
         self.tracker_eraser = privacy.TrackerEraser(rasa)
         self.notifier = PartnerNotifier.from_settings(settings, db, rasa.http)
         self._housekeeping_due = 0.0
+        self._housekeeping_task: asyncio.Task | None = None
 
     # ------------------------------------------------------------------ intake
     def accept(self, inbound: Inbound) -> Accepted:
@@ -252,16 +253,27 @@ class Gateway:
                 pass
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self._housekeeping_task is not None:
+            await asyncio.gather(self._housekeeping_task, return_exceptions=True)
 
     async def _housekeeping(self, every: float = 5.0) -> None:
-        """Partner notifications and finished erasures, at most every `every` seconds."""
+        """Partner notifications and finished erasures, at most every `every` seconds, in a
+        task of their own: a slow SMTP server must not hold up the inbox."""
         now = asyncio.get_running_loop().time()
-        if now < self._housekeeping_due:
+        running = self._housekeeping_task is not None and not self._housekeeping_task.done()
+        if now < self._housekeeping_due or running:
             return
         self._housekeeping_due = now + every
-        await self.notifier.send_due()
-        if self.rasa_up:
-            await privacy.finish_erasures(self.db, self.tracker_eraser, self.settings.media_dir)
+        self._housekeeping_task = asyncio.create_task(self._housekeep())
+
+    async def _housekeep(self) -> None:
+        try:
+            await self.notifier.send_due()
+            if self.rasa_up:
+                await privacy.finish_erasures(self.db, self.tracker_eraser,
+                                              self.settings.media_dir)
+        except Exception:
+            log.exception("housekeeping: notifications or erasures failed")
 
     async def _rasa_available(self) -> bool:
         now = utcnow()

@@ -159,6 +159,12 @@ class ReportFlow:
             return [self._ask_contact(talk)]
         if step == "phone":  # typed text that skipped the gateway's private path: not kept
             return [self._ask_number(talk)]
+        # "oui"/"non" typed instead of pressed (the dialogue would open the menu and lose
+        # the report).
+        answers = {("contact", "affirm"): "contact:here", ("contact", "deny"): "contact:no",
+                   ("summary", "affirm"): "confirm", ("summary", "deny"): "cancel"}
+        if (step, turn.intent) in answers:
+            return self._choice(talk, answers[(step, turn.intent)], step)
         return None  # elsewhere free text may be a new question: let the dialogue answer it
 
     def _choice(self, talk: Talk, action: str, step: str | None) -> list[Reply]:
@@ -229,11 +235,13 @@ class ReportFlow:
                 values.update(locality=near.name, cluster=near.cluster)
                 talk.state.country = talk.state.country or near.country
         else:
-            typed = " ".join((turn.entities.get("place") or original_text(talk, turn.text))
-                             .split())
+            typed = " ".join(original_text(talk, turn.text).split())
             if not typed:
                 return [self._ask_place(talk)]
-            place = _resolve(typed, talk.state.country)
+            # The NLU's place entity first ("à Kéniéba, derrière le marché"), then the words.
+            entity = turn.entities.get("place")
+            place = (_resolve(entity, talk.state.country) if entity else None) or _resolve(
+                typed, talk.state.country)
             if place is not None:
                 values.update(locality=place.name, cluster=place.cluster)
                 talk.state.country = talk.state.country or place.country

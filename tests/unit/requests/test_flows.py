@@ -329,3 +329,15 @@ def test_protection_speaks_the_users_language(db, contact):
     chat.say("n dɛmɛ", intent="violence_help")
     assert "I kelen tɛ" in chat.text and "80 00 11 32" in chat.text
     assert all(r.lang == "bm" for r in chat.replies)
+
+
+def test_oui_and_non_typed_answer_the_report_questions(db, chat):
+    chat.press("flow:report:start")
+    chat.press("flow:report:cat:pollution")
+    chat.say("Sadiola")
+    chat.say("De la boue partout dans la rivière")
+    chat.say("non", intent="deny")
+    assert chat.step == "summary"
+    chat.say("oui", intent="affirm")
+    request = only_request(db)
+    assert request.callback_method is None and request.reference_code in chat.text
