@@ -104,12 +104,27 @@ _Dumper.add_representer(
                                                               style="|"))
 
 
+LOG = VAR_DIR / "logs" / "train.log"
+
+
 def rasa(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run a Rasa command; its (very noisy) output goes to var/logs/train.log and is shown
+    only when the command fails."""
     if not RASA.exists():
         sys.exit("train: the Rasa venv is missing; run `make setup` first")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
            "PYTHONWARNINGS": "ignore"}
-    return subprocess.run([str(RASA), *args], cwd=cwd, env=env)
+    LOG.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run([str(RASA), *args], cwd=cwd, env=env, capture_output=True,
+                            text=True)
+    with LOG.open("a") as log:
+        log.write(f"$ rasa {' '.join(args)}\n{result.stdout}{result.stderr}\n")
+    if result.returncode != 0:
+        noise = ("Warning", "warn(", "declare_namespace", "import pkg_resources", "  ")
+        lines = [line for line in (result.stdout + result.stderr).splitlines()
+                 if line.strip() and not any(n in line for n in noise)]
+        print("\n".join(lines[-40:]), file=sys.stderr)
+    return result
 
 
 def validate(build_dir: Path) -> None:
