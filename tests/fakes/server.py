@@ -40,10 +40,12 @@ class LoopbackServer:
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         daemon=True, name=f"loopback-{self.port}")
         self._thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # generous: CI machines are shared with Rasa training
         while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("loopback server did not start")
+            if not self._thread.is_alive():
+                raise RuntimeError("loopback server stopped during start-up (see the log)")
+            if time.monotonic() > deadline:
+                raise RuntimeError("loopback server did not start within 60 s")
             time.sleep(0.02)
         return self
 
