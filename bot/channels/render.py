@@ -118,11 +118,14 @@ def numbered_lines(choices: list[Choice]) -> str:
 
 
 def numbered_text(reply: Reply) -> str:
-    """The reply as plain text, its choices as numbered lines ("1. Titre")."""
+    """The reply as plain text, its choices as numbered lines ("1. Titre") and a hint that
+    a number is the answer (the gateway maps it back to the choice)."""
     if not reply.choices:
         return reply.text
     lines = numbered_lines(reply.choices)
-    return f"{reply.text.rstrip()}\n\n{lines}" if reply.text.strip() else lines
+    hint = translator(reply.lang).gettext("Répondez avec le numéro de votre choix.")
+    body = f"{reply.text.rstrip()}\n\n{lines}" if reply.text.strip() else lines
+    return f"{body}\n\n{hint}"
 
 
 # ------------------------------------------------------------------------------- Telegram

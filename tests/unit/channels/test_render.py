@@ -22,7 +22,8 @@ def words(count: int) -> str:
 def test_numbered_text_lists_choices_under_the_text():
     reply = Reply("Que voulez-vous savoir ?", [Choice("menu:main", "Menu"),
                                                Choice("answer:mercury", "Mercure")])
-    assert render.numbered_text(reply) == "Que voulez-vous savoir ?\n\n1. Menu\n2. Mercure"
+    assert render.numbered_text(reply) == ("Que voulez-vous savoir ?\n\n1. Menu\n2. Mercure\n\n"
+                                           "Répondez avec le numéro de votre choix.")
 
 
 def test_numbered_text_without_choices_is_the_text():
