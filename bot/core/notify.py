@@ -25,7 +25,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.core.messages import Choice, Reply
@@ -37,6 +37,7 @@ from bot.store.models import Contact, FollowUpRequest, OutboxMessage, Partner, u
 log = logging.getLogger(__name__)
 
 MAX_NOTIFY_ATTEMPTS = 12
+CLAIM = timedelta(minutes=5)  # a crashed sender's claim expires: the request is tried again
 COUNTRY_NAMES = {"ML": "Mali", "GN": "Guinée", "SN": "Sénégal"}
 CATEGORY_NAMES = {
     "land_conflict": "Conflit de terrain", "extortion": "Racket, extorsion",
@@ -204,6 +205,14 @@ class PartnerNotifier:
                 .order_by(FollowUpRequest.id).limit(limit)).all()
             jobs = []
             for request in rows:
+                # Claim it, so that two app processes never send the same notification.
+                claimed = session.execute(
+                    update(FollowUpRequest).where(
+                        FollowUpRequest.id == request.id,
+                        FollowUpRequest.notify_next_at == request.notify_next_at)
+                    .values(notify_next_at=now + CLAIM)).rowcount
+                if claimed != 1:
+                    continue
                 partner = session.get(Partner, request.partner_id) if request.partner_id else None
                 kind, target = self._target(request, partner)
                 subject, body = partner_notification(request, partner, self.dashboard_url)

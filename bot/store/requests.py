@@ -158,7 +158,12 @@ def ensure_reference_data(session: Session, path: Path = PARTNERS_FILE) -> None:
     key = (str(session.get_bind().url), path.stat().st_mtime)
     if key in _synced:
         return
-    sync_reference_data(session, load_reference_data(path))
+    data = load_reference_data(path)
+    try:
+        with session.begin_nested():
+            sync_reference_data(session, data)
+    except IntegrityError:  # another process synced the same file at the same moment
+        log.info("requests: partners synced by another process")
     _synced.add(key)
 
 

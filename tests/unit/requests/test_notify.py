@@ -147,3 +147,13 @@ def test_no_message_to_a_miner_who_asked_to_be_erased(db, contact, partners):
     with db.session() as session:
         record_partner_update(session, session.get(FollowUpRequest, request.id), "assigned")
         assert session.scalars(select(OutboxMessage)).all() == []
+
+
+async def test_two_notifiers_never_send_the_same_request_twice(db, contact, partners):
+    import asyncio
+
+    new_request(db, contact)
+    email = Recorder()
+    sent = await asyncio.gather(PartnerNotifier(db, email).send_due(),
+                                PartnerNotifier(db, email).send_due())
+    assert sorted(sent) == [0, 1] and len(email.sent) == 1
