@@ -229,7 +229,8 @@ class ProtectionFlow:
         self._go(talk, "done")
         text = talk._("C'est noté. Une personne formée vous appellera. Votre code : {code}.\n"
                       "Pour annuler le rappel, répondez « annuler ».").format(code=code)
-        return [talk.reply(f"{text}\n\n{clear_chat_help(talk)}", sensitive=True)]
+        return [talk.reply(f"{text}\n\n{clear_chat_help(talk)}",
+                           [Choice(cid("cancel"), talk._("Annuler le rappel"))], sensitive=True)]
 
     def _withdraw(self, talk: Talk) -> list[Reply]:
         """"Annuler" right after a call-back was booked: withdraw the consent, erase the number."""

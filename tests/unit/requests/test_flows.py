@@ -242,6 +242,7 @@ def test_annuler_right_after_booking_withdraws_the_callback(protection_staff, db
                    "flow:protection:number:this", "flow:protection:time:any",
                    "flow:protection:confirm"):
         chat.press(choice)
+    assert "flow:protection:cancel" in chat.choices  # "Annuler le rappel"
     set_mode(db, chat)
     type_privately(db, vault, chat, "annuler")
     request = only_request(db)
