@@ -435,6 +435,8 @@ class Gateway:
                                             for c in reply.choices]
             if replies:
                 current.sensitive_mode = privacy.sensitive_mode_of(replies[-1])
+                if current.callback_draft and not privacy.keeps_callback_draft(replies[-1]):
+                    current.callback_draft = None  # left the flow: an unconfirmed number goes
             current.lease_until = utcnow() + timedelta(seconds=LEASE_SECONDS)
             session.execute(
                 update(InboxMessage).where(InboxMessage.id == row.id)

@@ -69,6 +69,16 @@ def sensitive_mode_of(reply: Reply) -> str | None:
     return "protection"
 
 
+DRAFT_FLOWS = ("report", "protection")  # the flows that take a typed call-back number
+
+
+def keeps_callback_draft(reply: Reply) -> bool:
+    """False once the conversation has left the flows that use a typed number (the menu,
+    another flow): the gateway then forgets an unconfirmed number."""
+    return any(c.id.split(":")[:2] in (["flow", name] for name in DRAFT_FLOWS)
+               for c in reply.choices)
+
+
 def _word(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.strip().casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))

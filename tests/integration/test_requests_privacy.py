@@ -127,3 +127,19 @@ async def test_a_voice_note_in_the_protection_flow_is_not_kept(world: World):
     assert "pas besoin de raconter" in world.text
     assert world.count("media_files") == 0
     assert "wa-media-id-123" not in world.dump()
+
+
+async def test_a_number_typed_then_abandoned_is_forgotten(world: World):
+    await world.press("country:ML")
+    await world.say("je veux signaler un problème")
+    await world.press("flow:report:cat:pollution")
+    await world.say("Kéniéba")
+    await world.say("De la boue dans le fleuve")
+    await world.press("flow:report:contact:phone")
+    await world.say("76 55 44 33")
+    with world.db.session() as session:
+        assert session.get(Contact, world.contact_id).callback_draft is not None
+    await world.say("0")  # the menu: the report is abandoned
+    with world.db.session() as session:
+        assert session.get(Contact, world.contact_id).callback_draft is None
+        assert session.scalars(select(FollowUpRequest)).all() == []

@@ -48,3 +48,13 @@ def test_the_sensitive_mode_is_the_flow_of_the_last_reply():
                                    sensitive=True)) == "report"
     assert sensitive_mode_of(Reply("x", sensitive=True)) == "protection"
     assert sensitive_mode_of(Reply("x", [Choice("flow:report:cancel", "Annuler")])) is None
+
+
+def test_an_unconfirmed_number_is_kept_only_while_its_flow_goes_on():
+    from bot.core.privacy import keeps_callback_draft
+
+    assert keeps_callback_draft(Reply("x", [Choice("flow:report:confirm", "Envoyer")]))
+    assert keeps_callback_draft(Reply("x", [Choice("flow:protection:time:any", "N'importe")]))
+    assert not keeps_callback_draft(Reply("x", [Choice("menu:formalisation", "F")]))
+    assert not keeps_callback_draft(Reply("x", [Choice("flow:status:cancel", "Annuler")]))
+    assert not keeps_callback_draft(Reply("x"))
