@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 COUNTRY_CODES = ("ML", "GN", "SN")
 HISTORY_LIMIT = 10
 MISUNDERSTOOD_LIMIT = 2
+LANGUAGE_PROPOSAL_CONFIDENCE = 0.6
 # Intents whose answer is a navigation screen rather than content.
 NAVIGATION = {
     "greet", "menu", "more", "go_back", "thanks", "help", "affirm", "deny", "change_language",
@@ -58,6 +59,7 @@ class State:
     pending: str | None = None  # what to show once the missing language/country is known
     last_answer: str | None = None
     progress: dict[str, Any] = field(default_factory=dict)  # guides: steps done, per guide
+    language_offered: bool = False  # a detected language is proposed once, never imposed
 
     def to_slots(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,6 +129,9 @@ class Talk:
     def respond(self, turn: Turn) -> list[Reply]:
         self.metadata = dict(turn.metadata or {})
         self._adopt_metadata(turn)
+        proposal = self._propose_language(turn)
+        if proposal:
+            return proposal
         if turn.intent == "choose" and turn.choice:
             return self._choose(turn.choice, turn)
         flow = FLOWS.get((self.state.flow or {}).get("name", ""))
@@ -135,6 +140,34 @@ class Talk:
             if replies is not None:
                 return replies
         return self._intent(turn)
+
+    def _propose_language(self, turn: Turn) -> list[Reply] | None:
+        """On a first typed message in a local language, offer to continue in it.
+
+        The language is state: it is proposed once and changes only when the user says so.
+        Help for violence is never delayed by the question.
+        """
+        if (self.state.language or self.state.language_offered or not turn.text
+                or turn.intent in ("choose", "violence_help") or turn.intent in FLOW_INTENTS
+                or self.state.flow):
+            return None
+        self.state.language_offered = True
+        from bot.core.langid import guess_language
+
+        code, confidence = guess_language(turn.text)
+        if code == "fr" or code not in LANGUAGES or confidence < LANGUAGE_PROPOSAL_CONFIDENCE:
+            return None
+        country = turn.entities.get("country")
+        if country in COUNTRY_CODES:
+            self.state.country = country
+        if turn.intent and self.content.answers_for_intent(turn.intent):
+            self.state.pending = f"intent:{turn.intent}"  # answered once the language is set
+        t = translator(code)
+        text = t.gettext("Voulez-vous continuer en {language} ?").format(
+            language=LANGUAGES[code])
+        return [Reply(text=text, choices=[Choice(f"lang:{code}", LANGUAGES[code]),
+                                          Choice("lang:fr", LANGUAGES["fr"])],
+                      lang=None, country=self.state.country)]
 
     def _adopt_metadata(self, turn: Turn) -> None:
         # The gateway's copy of the contact's language and country survives a lost tracker.

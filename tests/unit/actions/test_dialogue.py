@@ -154,3 +154,30 @@ async def test_the_gateways_memory_fills_a_lost_tracker():
     tracker = _Tracker.with_message("sell_gold", metadata={"language": "fr", "country": "GN"})
     await ActionDispatch().run(dispatcher, tracker, {})
     assert "BCRG" in dispatcher.messages[0]["custom"]["text"]
+
+
+def test_a_first_message_in_bambara_proposes_bambara_then_answers_the_question():
+    chat = Conversation()
+    proposal = Talk(chat.state).respond(
+        Turn(intent="seasonal_closure", text="orpaillage datugu waati ye tuma jumen ye"))
+    assert ids(proposal) == ["lang:bm", "lang:fr"]
+    assert chat.state.language is None  # proposed, never imposed
+    asked = chat.press("lang:bm")
+    assert ids(asked)[:3] == ["country:ML", "country:GN", "country:SN"]
+    answer = chat.press("country:ML")
+    assert answer[0].lang == "bm" and "15" in text(answer)
+
+
+def test_the_language_is_proposed_once_and_never_switched_silently():
+    chat = Conversation()
+    Talk(chat.state).respond(Turn(intent="greet", text="i ni ce"))
+    chat.press("lang:fr")
+    again = Talk(chat.state).respond(Turn(intent="seasonal_closure", text="datugu waati"))
+    assert chat.state.language == "fr"
+    assert "lang:bm" not in ids(again)
+
+
+def test_violence_help_is_never_delayed_by_a_language_question():
+    chat = Conversation(country="ML")
+    replies = Talk(chat.state).respond(Turn(intent="violence_help", text="muso tɔɔrɔ"))
+    assert "lang:bm" not in ids(replies)
