@@ -20,7 +20,10 @@ def main() -> None:
     def interrupt(_signum, _frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)  # Ctrl-C already raises KeyboardInterrupt
+    # Explicit handlers: a shell that starts `make run` in the background ignores SIGINT, and
+    # Python then would not raise KeyboardInterrupt.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     started = time.monotonic()
     stack.start()
     try:
