@@ -239,6 +239,8 @@ class Talk:
             return self.ask_country()
         if intent == "inform":
             return self._inform(turn)
+        if intent == "share_location":
+            return self._location(turn)
         if intent in ("affirm", "deny"):
             return self.show_menu("main")
         if self.content.answers_for_intent(intent):
@@ -254,6 +256,21 @@ class Talk:
         if country in COUNTRY_CODES:
             return self.set_country(country)
         return self.misunderstood()
+
+    def _location(self, turn: Turn) -> list[Reply]:
+        """A shared location outside a flow: note the country of the nearest known place."""
+        from bot.core.places import nearest_place
+
+        try:
+            place = nearest_place(float(turn.entities["latitude"]),
+                                  float(turn.entities["longitude"]))
+        except (KeyError, ValueError):
+            place = None
+        if place is None or place.country not in COUNTRY_CODES:
+            return self.show_menu("main")
+        self.state.country = place.country
+        text = self._("Position reçue : près de {place}.").format(place=place.name)
+        return self._resume(text)
 
     @staticmethod
     def _country_of_place(place: str | None) -> str | None:

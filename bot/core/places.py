@@ -140,3 +140,25 @@ def resolve_place(name: str, country: str | None = None,
     if country:
         candidates = [p for p in candidates if p.country == country.upper()]
     return candidates[0] if candidates else None
+
+
+NEAR_KM = 60.0  # beyond this, a shared location is "not near any place we know"
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    import math
+
+    dlat, dlon = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = (math.sin(dlat / 2) ** 2
+         + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(dlon / 2) ** 2)
+    return 6371 * 2 * math.asin(math.sqrt(a))
+
+
+def nearest_place(lat: float, lon: float, max_km: float = NEAR_KM) -> Place | None:
+    """The known place (with coordinates) nearest to a shared location, within `max_km`."""
+    located = [p for p in load_places() if p.has_coordinates]
+    best = min(located, key=lambda p: distance_km(lat, lon, p.lat, p.lon), default=None)
+    if best is None or distance_km(lat, lon, best.lat, best.lon) > max_km:
+        return None
+    return best

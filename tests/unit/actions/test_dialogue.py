@@ -181,3 +181,11 @@ def test_violence_help_is_never_delayed_by_a_language_question():
     chat = Conversation(country="ML")
     replies = Talk(chat.state).respond(Turn(intent="violence_help", text="muso tɔɔrɔ"))
     assert "lang:bm" not in ids(replies)
+
+
+def test_a_shared_location_sets_the_country_of_the_nearest_place():
+    chat = Conversation()
+    replies = chat.say("share_location", latitude="12.55", longitude="-12.18")  # Kédougou
+    assert chat.state.country == "SN"
+    assert "Kédougou" in text(replies)
+    assert ids(replies)[:4] == THEMES
