@@ -12,7 +12,6 @@ nothing about what happened.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -27,7 +26,6 @@ NAME = "report"
 # The categories offered, in order; `violence` leads to the protection flow.
 CATEGORIES = ("land_conflict", "extortion", "accident", "pollution", "child_labour", "violence",
               "other")
-NEAR_KM = 30.0  # a shared location names the nearest known place within this distance
 
 
 def cid(step: str) -> str:
@@ -151,6 +149,11 @@ class ReportFlow:
             return protection.start(talk, "start")
         if step == "place":
             return self._place(talk, turn)
+        if turn.intent == "share_location":  # a location sent later: keep it, stay on the step
+            values = self._location_values(talk, turn)
+            if values:
+                self._go(talk, step or "category", **values)
+            return [self._repeat(talk, step)]
         if step == "description":
             text = " ".join(original_text(talk, turn.text).split())
             if not text:
@@ -224,16 +227,10 @@ class ReportFlow:
 
     def _place(self, talk: Talk, turn: Turn) -> list[Reply]:
         values: dict = {}
-        if turn.intent == "share_location" and "latitude" in turn.entities:
-            try:
-                lat, lon = float(turn.entities["latitude"]), float(turn.entities["longitude"])
-            except (KeyError, ValueError):
+        if turn.intent == "share_location":
+            values = self._location_values(talk, turn)
+            if not values:
                 return [self._ask_place(talk)]
-            values.update(lat=lat, lon=lon, locality=None)
-            near = _nearest_place(lat, lon)
-            if near is not None:
-                values.update(locality=near.name, cluster=near.cluster)
-                talk.state.country = talk.state.country or near.country
         else:
             typed = " ".join(original_text(talk, turn.text).split())
             if not typed:
@@ -252,6 +249,19 @@ class ReportFlow:
             self._go(talk, "country")
             return [ask_country(talk, NAME, talk._("Dans quel pays ?"))]
         return [self._ask_description(talk)]
+
+    def _location_values(self, talk: Talk, turn: Turn) -> dict:
+        try:
+            lat, lon = float(turn.entities["latitude"]), float(turn.entities["longitude"])
+        except (KeyError, ValueError):
+            return {}
+        values = {"lat": lat, "lon": lon, "locality": None, "cluster": None}
+        near = _nearest_place(lat, lon)
+        if near is not None:
+            # The problem is where the location is: that decides the partner.
+            values.update(locality=near.name, cluster=near.cluster, country=near.country)
+            talk.state.country = talk.state.country or near.country
+        return values
 
     def _voice_notes(self, talk: Talk) -> list[int]:
         """Voice notes and photos the user sent since the report started."""
@@ -280,7 +290,8 @@ class ReportFlow:
                     return [self._ask_number(talk)]
             request = store.create_request(
                 session, contact_id=talk.sender_id, category=state.get("category", "other"),
-                channel=talk.metadata.get("channel") or "web", country=talk.state.country,
+                channel=talk.metadata.get("channel") or "web",
+                country=state.get("country") or talk.state.country,
                 language=talk.lang, cluster=state.get("cluster"), locality=state.get("locality"),
                 latitude=state.get("lat"), longitude=state.get("lon"),
                 summary=state.get("summary"), attachments=attachments or None,
@@ -321,19 +332,10 @@ def _resolve(name: str, country: str | None):
 
 def _nearest_place(lat: float, lon: float):
     try:
-        from bot.core.places import load_places
-        places = [p for p in load_places() if p.has_coordinates]
-    except (ImportError, OSError):  # pragma: no cover
+        from bot.core.places import nearest_place
+    except ImportError:  # pragma: no cover - the gazetteer ships with the NLU data
         return None
-
-    def km(p) -> float:
-        dlat, dlon = math.radians(p.lat - lat), math.radians(p.lon - lon)
-        a = (math.sin(dlat / 2) ** 2 + math.cos(math.radians(lat)) * math.cos(math.radians(p.lat))
-             * math.sin(dlon / 2) ** 2)
-        return 6371 * 2 * math.asin(math.sqrt(a))
-
-    best = min(places, key=km, default=None)
-    return best if best is not None and km(best) <= NEAR_KM else None
+    return nearest_place(lat, lon)
 
 
 FLOW = register_flow(ReportFlow(), "report_problem")

@@ -342,3 +342,19 @@ def test_oui_and_non_typed_answer_the_report_questions(db, chat):
     chat.say("oui", intent="affirm")
     request = only_request(db)
     assert request.callback_method is None and request.reference_code in chat.text
+
+
+def test_a_location_shared_at_a_later_step_is_kept_without_losing_the_report(db, chat):
+    chat.press("flow:report:start")
+    chat.press("flow:report:cat:pollution")
+    chat.say("un village près du fleuve")
+    chat.say('/share_location{"latitude": 11.42, "longitude": -9.17}', intent="share_location",
+             latitude="11.42", longitude="-9.17")
+    assert chat.step == "description" and chat.state.flow["locality"] == "Siguiri"
+    chat.say("Des fûts de cyanure dans l'eau")
+    chat.press("flow:report:contact:no")
+    chat.press("flow:report:confirm")
+    request = only_request(db)
+    # Siguiri is in Guinea: the Guinean partner follows it up, whatever the user's country.
+    assert (request.country, request.partner_id, request.cluster) == (
+        "GN", "action_mines_guinee", 1)
