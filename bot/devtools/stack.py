@@ -138,7 +138,9 @@ class Stack:
         env = self._env()
         env.update({"PORT": str(self.app_port), "RASA_URL": self.rasa_url,
                     "RASA_TOKEN": self.rasa_token, "DATABASE_URL": self.database_url,
-                    "VAR_DIR": str(self.workdir)})
+                    "VAR_DIR": str(self.workdir),
+                    # "Delete my data" also removes the conversation from Rasa's tracker store.
+                    "RASA_TRACKER_DB_URL": f"sqlite:///{self.workdir / 'rasa-tracker.db'}"})
         self.processes["app"] = subprocess.Popen(
             [str(APP_PYTHON), "-m", "bot.app"], cwd=ROOT, env=env,
             stdout=self._log("app"), stderr=subprocess.STDOUT, start_new_session=True,

@@ -7,7 +7,7 @@ from bot.i18n import translator
 
 def test_a_bambara_conversation(chat):
     # A first message in Bambara: the assistant offers to continue in Bambara.
-    chat.say("i ni ce, sanu baara sɛbɛn bɛ sɔrɔ cogo di ?").has_choice("lang:bm", "lang:fr")
+    chat.say("sanu baara autorisation bɛ sɔrɔ cogo di ?").has_choice("lang:bm", "lang:fr")
     chat.press("lang:bm").has_choice("country:ML")
     answer = chat.press("country:ML")
     assert "meri" in answer.text.lower() or "mairie" in answer.text.lower()
