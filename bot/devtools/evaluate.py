@@ -147,8 +147,8 @@ def build(target: Path, langs: tuple[str, ...] = LANGS) -> Path:
     shutil.copy2(NLU_DIR / "config.yml", target / "config.yml")
     for path in training_files():
         rel = path.relative_to(DATA_DIR)
-        if rel.parts[0] == "nlu" and path.stem not in langs:
-            continue
+        if rel.parts[0] == "nlu" and path.stem in LANGS and path.stem not in langs:
+            continue  # another language's examples (shared files such as location.yml stay)
         if rel.name == "rules.yml" or rel.parts[0] not in ("nlu", "lookups"):
             continue  # an NLU-only model needs no rules or stories
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -168,7 +168,8 @@ def data_hash(langs: tuple[str, ...] = LANGS) -> str:
     paths = [NLU_DIR / "config.yml", ROOT / "bot" / "core" / "normalize.py", *training_files()]
     for path in paths:
         rel = path.relative_to(ROOT)
-        if path.parent.name == "nlu" and path.parent.parent == DATA_DIR and path.stem not in langs:
+        if (path.parent.name == "nlu" and path.parent.parent == DATA_DIR
+                and path.stem in LANGS and path.stem not in langs):
             continue
         digest.update(str(rel).encode() + b"\0" + path.read_bytes())
     digest.update(",".join(langs).encode())
