@@ -1,6 +1,7 @@
 """`make bench`: the figures of the walking skeleton, measured against bare Rasa in one run.
 
     python -m bot.devtools.bench [--messages 200] [--users 200] [--concurrency 32]
+        [--reply-timeout 60] [--fault-seconds 30] [--fault-users N] [--fault-path telegram]
 
 Starts a fresh stack (Rasa with models/current.tar.gz, the action server, the app on SQLite in
 a temporary folder) and reports:
@@ -10,8 +11,15 @@ a temporary folder) and reports:
 - concurrent load: `--users` simulated users, each sending a short conversation, at
   `--concurrency`, through `/api/chat` and directly to Rasa: messages per second, p50/p95,
   and lost messages (a request without an answer);
-- resident memory of the app, the action server and Rasa.
+- resident memory of the app, the action server and Rasa;
+- channel paths (issue 5): the same `--users` load through signed Telegram and WhatsApp
+  webhook POSTs, each message timed from its POST to its answer reaching the fake Bot API /
+  Graph API (tests/fakes, run in this process), next to direct Rasa measured before and after;
+  throughput, p50/p95, lost, answered twice, and the gateway overhead at p95;
+- a fault run: under load on the Telegram path, Rasa is killed for `--fault-seconds`, then
+  restarted: lost and twice-answered messages, and how long recovery took.
 These machines are noisy: compare ratios measured in the same run, not absolute numbers.
+See docs/BENCH.md for what each figure means.
 """
 
 from __future__ import annotations
@@ -20,13 +28,14 @@ import argparse
 import asyncio
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 
-from bot.devtools.stack import Stack
+from bot.devtools.stack import Stack, free_port
 
 CONVERSATION = ["Bonjour", "2", "je veux l'autorisation", "menu", "comment éviter le mercure",
                 "merci"]
@@ -95,18 +104,457 @@ async def load(stack: Stack, path, users: int, concurrency: int) -> dict:
             "elapsed": elapsed}
 
 
+# ------------------------------------------------------------------------------------------
+# Channel paths (GitHub issue 5): Telegram and WhatsApp webhooks through the real Rasa, with
+# the loopback fakes of tests/fakes/ standing in for the Bot API and the Graph API.
+
+ACK_MSGID = "Nous avons bien reçu votre message. Nous vous répondons dès que possible."
+TELEGRAM_TOKEN = "123456:BENCH-token"
+TELEGRAM_SECRET = "bench-webhook-secret"
+WHATSAPP_TOKEN = "EAAG-bench-token"
+WHATSAPP_SECRET = "bench-app-secret"
+QUIET_SECONDS = 1.5  # calibration: a turn is over when no part came for this long
+TAIL_SECONDS = 10.0  # once a first part arrived, how long the remaining parts may take
+
+
+def ack_texts() -> set[str]:
+    """The gateway's "we received your message", in every interface language."""
+    from bot.i18n import LANGUAGES, translator
+
+    return {translator(code).gettext(ACK_MSGID) for code in LANGUAGES}
+
+
+class Arrivals:
+    """Replies reaching a fake, per address, time-stamped when the fake records the call.
+
+    The fakes serve in their own threads: `add` runs there and wakes the bench's event loop.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_address: dict[str, list[tuple[float, str]]] = {}
+        self._events: dict[str, asyncio.Event] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.acks = ack_texts()
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Each `asyncio.run` has its own loop: wake that one (events belong to a loop)."""
+        with self._lock:
+            self._loop = loop
+            self._events.clear()
+
+    def add(self, address: str, text: str) -> None:
+        now = time.perf_counter()
+        with self._lock:
+            self._by_address.setdefault(address, []).append((now, text))
+            event, loop = self._events.get(address), self._loop
+        if event is not None and loop is not None:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # that run's event loop is closed
+                pass
+
+    def of(self, address: str) -> list[tuple[float, str]]:
+        with self._lock:
+            return list(self._by_address.get(address, ()))
+
+    def is_ack(self, text: str) -> bool:
+        return text.strip() in self.acks
+
+    async def wait(self, address: str, start: int, parts: int, deadline: float
+                   ) -> tuple[list[float], int]:
+        """Wait for `parts` answer parts (acknowledgements aside) after index `start`.
+
+        Returns the arrival times of the answer parts seen (maybe fewer than `parts` when the
+        deadline passed, or when the rest did not follow the first part within TAIL_SECONDS)
+        and the number of acknowledgements."""
+        event = self._events.setdefault(address, asyncio.Event())
+        while True:
+            event.clear()
+            window = self.of(address)[start:]
+            answers = [t for t, text in window if not self.is_ack(text)]
+            acks = len(window) - len(answers)
+            if len(answers) >= parts:
+                return answers[:parts], acks
+            now = time.perf_counter()
+            limit = min(deadline, answers[0] + TAIL_SECONDS) if answers else deadline
+            if now >= limit:
+                return answers, acks
+            try:
+                await asyncio.wait_for(event.wait(), limit - now)
+            except asyncio.TimeoutError:
+                pass
+
+
+def _fakes_module():
+    """tests.fakes lives next to bot/ (run the bench from the repository root)."""
+    import sys
+
+    from bot.config import ROOT
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.fakes import graph_api, telegram_api
+
+    return telegram_api, graph_api
+
+
+def make_fakes(arrivals: Arrivals):
+    telegram_api, graph_api = _fakes_module()
+
+    class BenchTelegramAPI(telegram_api.FakeTelegramAPI):
+        def record(self, entry) -> None:
+            super().record(entry)
+            if entry.name == "sendMessage" and isinstance(entry.body, dict):
+                arrivals.add(f"tg:{entry.body.get('chat_id')}", str(entry.body.get("text", "")))
+
+    class BenchGraphAPI(graph_api.FakeGraphAPI):
+        def record(self, entry) -> None:
+            super().record(entry)
+            body = entry.body
+            if entry.name == "messages" and isinstance(body, dict):
+                text = (body.get("text") or {}).get("body") \
+                    or ((body.get("interactive") or {}).get("body") or {}).get("text") \
+                    or (body.get("template") or {}).get("name") or ""
+                arrivals.add(f"wa:{body.get('to')}", str(text))
+
+    return (BenchTelegramAPI(token=TELEGRAM_TOKEN).start(),
+            BenchGraphAPI(token=WHATSAPP_TOKEN, phone_number_id=graph_api.PHONE_NUMBER_ID).start())
+
+
+def channel_env(telegram, graph, app_port: int) -> dict[str, str]:
+    _, graph_api = _fakes_module()
+    return {
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_API_BASE_URL": f"{telegram.url}/bot",
+        "TELEGRAM_API_FILE_URL": f"{telegram.url}/file/bot",
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        # webhook mode (the fake accepts setWebhook), not polling
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{app_port}/webhooks/telegram",
+        "WHATSAPP_ACCESS_TOKEN": WHATSAPP_TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": graph_api.PHONE_NUMBER_ID,
+        "WHATSAPP_APP_SECRET": WHATSAPP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": "bench-verify",
+        "WHATSAPP_API_BASE_URL": graph.url,
+    }
+
+
+class TelegramPath:
+    name = "Telegram webhook"
+
+    def __init__(self, base: int):
+        self.base = base  # chat ids of this run: base + user number
+
+    def address(self, user: int) -> str:
+        return f"tg:{self.base + user}"
+
+    async def post(self, http: httpx.AsyncClient, stack: Stack, user: int, text: str) -> int:
+        telegram_api, _ = _fakes_module()
+        return (await http.post(f"{stack.app_url}/webhooks/telegram",
+                                json=telegram_api.text_update(self.base + user, text),
+                                headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+                                timeout=60)).status_code
+
+
+class WhatsAppPath:
+    name = "WhatsApp webhook"
+
+    def __init__(self, base: int):
+        self.base = base
+
+    def address(self, user: int) -> str:
+        return f"wa:{self.base + user}"
+
+    async def post(self, http: httpx.AsyncClient, stack: Stack, user: int, text: str) -> int:
+        _, graph_api = _fakes_module()
+        wa_id = str(self.base + user)
+        body = graph_api.encode(graph_api.webhook([graph_api.text_message(wa_id, text)],
+                                                  wa_id=wa_id))
+        return (await http.post(f"{stack.app_url}/webhooks/whatsapp", content=body,
+                                headers={"Content-Type": "application/json",
+                                         "X-Hub-Signature-256": graph_api.sign(body,
+                                                                               WHATSAPP_SECRET)},
+                                timeout=60)).status_code
+
+
+async def post_until_taken(path, http: httpx.AsyncClient, stack: Stack, user: int, text: str,
+                           stats: dict) -> bool:
+    """POST a webhook call; like Telegram and Meta, deliver it again on an error (the same
+    update id / wamid would be deduplicated, but a refused call was not stored)."""
+    for attempt in range(5):
+        try:
+            status = await path.post(http, stack, user, text)
+        except httpx.HTTPError:
+            status = 0
+        if status == 200:
+            return True
+        stats["webhook_errors"] += 1
+        await asyncio.sleep(1 + attempt)
+    return False
+
+
+async def calibrate(stack: Stack, path, arrivals: Arrivals, timeout: float) -> list[int]:
+    """How many channel messages answer each step of CONVERSATION (one user, no load)."""
+    parts: list[int] = []
+    async with httpx.AsyncClient() as http:
+        for text in CONVERSATION:
+            start = len(arrivals.of(path.address(0)))
+            if not await post_until_taken(path, http, stack, 0, text, {"webhook_errors": 0}):
+                raise SystemExit(f"bench: {path.name} refused the calibration message")
+            deadline = time.perf_counter() + timeout
+            seen = 0
+            while True:
+                window = [(t, x) for t, x in arrivals.of(path.address(0))[start:]
+                          if not arrivals.is_ack(x)]
+                if window and len(window) == seen \
+                        and time.perf_counter() - window[-1][0] >= QUIET_SECONDS:
+                    break
+                if not window and time.perf_counter() > deadline:
+                    raise SystemExit(f"bench: {path.name} did not answer {text!r} in calibration")
+                seen = len(window)
+                await asyncio.sleep(0.1)
+            parts.append(seen)
+    return parts
+
+
+async def channel_load(stack: Stack, path, arrivals: Arrivals, parts: list[int], users: int,
+                       concurrency: int, timeout: float, on_start=None) -> dict:
+    """`users` users, each through CONVERSATION, at most `concurrency` messages waiting for
+    their answer at a time (as in `load`). A message counts from its webhook POST to the last
+    part of its answer reaching the fake; lost when no answer part came within `timeout`."""
+    arrivals.bind(asyncio.get_running_loop())
+    semaphore = asyncio.Semaphore(concurrency)
+    records: list[dict] = []
+    stats = {"webhook_errors": 0}
+
+    async def user(n: int, http: httpx.AsyncClient) -> None:
+        address = path.address(n)
+        for step, text in enumerate(CONVERSATION):
+            async with semaphore:
+                record = {"user": n, "step": step, "address": address,
+                          "start_index": len(arrivals.of(address)),
+                          "posted": time.perf_counter(), "answered": None, "parts": 0}
+                records.append(record)
+                if not await post_until_taken(path, http, stack, n, text, stats):
+                    record["refused"] = True
+                    return
+                times, _acks = await arrivals.wait(address, record["start_index"], parts[step],
+                                                   record["posted"] + timeout)
+                record["parts"] = len(times)
+                if not times:
+                    return  # lost: the rest of this conversation would not be attributable
+                record["answered"] = times[-1]
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits) as http:
+        started = time.perf_counter()
+        tasks = [asyncio.create_task(user(n, http)) for n in range(users)]
+        if on_start is not None:
+            await on_start(records)
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    await asyncio.sleep(3)  # late or repeated replies land in the last windows
+    return judge(path, arrivals, parts, records, users, elapsed, stats)
+
+
+def judge(path, arrivals: Arrivals, parts: list[int], records: list[dict], users: int,
+          elapsed: float, stats: dict) -> dict:
+    """Per message: answered? complete? answered twice (more answer parts than its turn has,
+    a part repeated, or more than one acknowledgement)?"""
+    by_user: dict[int, list[dict]] = {}
+    for record in records:
+        by_user.setdefault(record["user"], []).append(record)
+    twice = acked = partial = 0
+    replies_per_message: dict[int, int] = {}
+    for user_records in by_user.values():
+        user_records.sort(key=lambda r: r["step"])
+        seen = arrivals.of(user_records[0]["address"])
+        for i, record in enumerate(user_records):
+            end = user_records[i + 1]["start_index"] if i + 1 < len(user_records) else len(seen)
+            window = [text for _, text in seen[record["start_index"]:end]]
+            answers = [text for text in window if not arrivals.is_ack(text)]
+            acks = len(window) - len(answers)
+            acked += acks > 0
+            replies_per_message[len(window)] = replies_per_message.get(len(window), 0) + 1
+            partial += record["answered"] is not None and record["parts"] < parts[record["step"]]
+            if acks > 1 or len(answers) > parts[record["step"]] \
+                    or len(set(answers)) < len(answers):
+                twice += 1
+                record["twice"] = True
+    answered = [r for r in records if r["answered"] is not None]
+    expected = users * len(CONVERSATION)
+    return {"name": path.name, "records": records, "latencies": [r["answered"] - r["posted"]
+                                                               for r in answered],
+            "rate": len(answered) / elapsed, "elapsed": elapsed,
+            "lost": len(records) - len(answered), "not_sent": expected - len(records),
+            "twice": twice, "acked": acked, "partial": partial,
+            "replies_per_message": dict(sorted(replies_per_message.items())), **stats}
+
+
+async def fault_run(stack: Stack, path, arrivals: Arrivals, parts: list[int], users: int,
+                    concurrency: int, fault_seconds: float, warmup: float) -> dict:
+    """Load on a channel path; after `warmup` s kill Rasa for `fault_seconds`, restart it."""
+    timeline: dict = {}
+
+    async def break_rasa(records: list[dict]) -> None:
+        await asyncio.sleep(warmup)
+        timeline["kill"] = time.perf_counter()
+        timeline["answered_before_kill"] = sum(r["answered"] is not None for r in records)
+        await asyncio.to_thread(stack.kill_one, "rasa")
+        await asyncio.sleep(fault_seconds)
+        timeline["restart"] = time.perf_counter()
+        timeline["pending_at_restart"] = [r for r in records if r["answered"] is None]
+        await asyncio.to_thread(stack.start_rasa)
+        await asyncio.to_thread(stack.wait_rasa, 600)
+        timeline["back"] = time.perf_counter()
+
+    # Long enough for the outage and a Rasa start on a busy machine.
+    result = await channel_load(stack, path, arrivals, parts, users, concurrency,
+                                timeout=fault_seconds + 600, on_start=break_rasa)
+    pending = timeline.get("pending_at_restart", [])
+    answered = [r["answered"] for r in pending if r["answered"] is not None]
+    result.update(
+        kill_to_back=timeline["back"] - timeline["kill"],
+        restart_to_back=timeline["back"] - timeline["restart"],
+        pending_at_restart=len(pending),
+        recovery=(max(answered) - timeline["restart"]) if answered else 0.0,
+        recovery_after_back=(max(answered) - timeline["back"]) if answered else 0.0,
+        parts=parts,
+        answered_before_kill=timeline["answered_before_kill"],
+    )
+    return result
+
+
+def inbox_summary(database_url: str, channel: str) -> dict[str, int]:
+    """What the app's own tables say (inbox rows by status; replies per message)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT status, COUNT(*) FROM inbox WHERE channel = :c GROUP BY status"),
+                {"c": channel}).all()
+            unsent = connection.execute(text(
+                "SELECT COUNT(*) FROM outbox WHERE channel = :c AND status NOT IN "
+                "('sent', 'delivered', 'read')"), {"c": channel}).scalar()
+    finally:
+        engine.dispose()
+    summary = {f"inbox {status}": count for status, count in rows}
+    summary["outbox not sent"] = unsent
+    return summary
+
+
+def _ms(value: float) -> str:
+    return f"{value * 1000:8.1f}"
+
+
+def _verdict(ok: bool) -> str:
+    return "MET" if ok else "NOT MET"
+
+
+def pooled(runs: list[dict]) -> dict:
+    """The direct-Rasa reference: the runs before and after the channel paths, together."""
+    return {"rate": statistics.mean(run["rate"] for run in runs),
+            "latencies": [value for run in runs for value in run["latencies"]],
+            "lost": sum(run["lost"] for run in runs)}
+
+
+def print_channels(args, directs: list[dict], paths: list[dict],
+                   parts: dict[str, list[int]]) -> dict:
+    """The channel-path table; returns the figures the goals are judged on."""
+    direct = pooled(directs)
+    direct_p95 = pct(direct["latencies"], 0.95)
+    print(f"\n== channel paths: {args.users} users x {len(CONVERSATION)} messages each, at most "
+          f"{args.concurrency} messages awaiting their answer, reply timeout "
+          f"{args.reply_timeout:.0f} s ==")
+    print(f"{'path':24} {'msg/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'lost':>5} {'twice':>6}"
+          f" {'p95/direct':>10}  overhead at p95")
+    for label, run in zip(("before", "after"), directs):
+        print(f"{'Rasa REST direct ' + label:24} {run['rate']:7.1f} "
+              f"{_ms(pct(run['latencies'], .5))} {_ms(pct(run['latencies'], .95))} "
+              f"{run['lost']:5d} {'-':>6} {pct(run['latencies'], .95) / direct_p95:10.2f}")
+    print(f"{'Rasa REST direct, both':24} {direct['rate']:7.1f} {_ms(pct(direct['latencies'], .5))}"
+          f" {_ms(direct_p95)} {direct['lost']:5d} {'-':>6} {1:10.2f}  (reference)")
+    overheads = {}
+    for result in paths:
+        p95 = pct(result["latencies"], 0.95) if result["latencies"] else float("nan")
+        ratio = p95 / direct_p95
+        overheads[result["name"]] = ratio - 1
+        lost = result["lost"] + result.get("not_sent", 0)
+        twice = result.get("twice", "-")
+        print(f"{result['name']:24} {result['rate']:7.1f} "
+              f"{_ms(pct(result['latencies'], .5)) if result['latencies'] else '       -'}"
+              f" {_ms(p95)} {lost:5d} {twice!s:>6} {ratio:10.2f}  {(ratio - 1) * 100:+6.0f} %")
+    for result in paths:
+        if "webhook_errors" in result:
+            extra = (f"; {result['not_sent']} messages not sent after a loss"
+                     if result["not_sent"] else "")
+            print(f"  {result['name']}: {result['webhook_errors']} webhook POSTs refused and "
+                  f"delivered again, {result['partial']} answers incomplete, "
+                  f"{result['acked']} acknowledged{extra}")
+    for name, counts in parts.items():
+        print(f"  {name}: channel messages per turn of the conversation: {counts}")
+    return overheads
+
+
+def print_fault(args, result: dict, database: dict[str, int]) -> None:
+    print(f"\n== fault: Rasa killed for {args.fault_seconds:.0f} s under load on the "
+          f"{result['name']} path ({args.fault_users} users x {len(CONVERSATION)} messages, "
+          f"concurrency {args.concurrency}) ==")
+    lost = result["lost"] + result["not_sent"]
+    print(f"lost (never answered):            {lost}")
+    print(f"answered twice:                   {result['twice']}  (more answer parts than the "
+          f"turn has, a part repeated, or more than one acknowledgement)")
+    print(f"acknowledged (\"we received it\"):  {result['acked']} messages")
+    print("replies per message:              " + ", ".join(
+        f"{count} message(s) got {n}" for n, count in result["replies_per_message"].items()) +
+        f"  (turn sizes {result['parts']}; acknowledgement included)")
+    print(f"answers incomplete:               {result['partial']}")
+    print(f"answered before the kill:         {result['answered_before_kill']} messages")
+    print(f"waiting for an answer at restart: {result['pending_at_restart']} messages")
+    print(f"kill -> Rasa answering again:     {result['kill_to_back']:6.1f} s  (restart -> "
+          f"ready {result['restart_to_back']:.1f} s)")
+    print(f"restart -> last waiting answered: {result['recovery']:6.1f} s  (Rasa ready -> "
+          f"last answered {result['recovery_after_back']:.1f} s)")
+    print(f"throughput over the whole run:    {result['rate']:6.1f} msg/s "
+          f"(over {result['elapsed']:.0f} s, outage included)")
+    print(f"app database, this run's rows:    " +
+          ", ".join(f"{key} {value}" for key, value in sorted(database.items())) +
+          f"  ({args.fault_users * len(CONVERSATION)} messages sent)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark the gateway against bare Rasa")
     parser.add_argument("--messages", type=int, default=200)
-    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--users", type=int, default=200,
+                        help="simulated users on each path (web, direct, Telegram, WhatsApp)")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--reply-timeout", type=float, default=60.0,
+                        help="a channel message without an answer after this long is lost")
+    parser.add_argument("--fault-seconds", type=float, default=30.0,
+                        help="how long Rasa stays killed in the fault run (0: no fault run)")
+    parser.add_argument("--fault-users", type=int, default=None,
+                        help="users in the fault run (default: --users)")
+    parser.add_argument("--fault-path", choices=("telegram", "whatsapp"), default="telegram")
+    parser.add_argument("--fault-after", type=float, default=5.0,
+                        help="seconds of load before Rasa is killed")
     args = parser.parse_args()
+    args.fault_users = args.fault_users or args.users
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    stack = Stack.create(workdir, database_url=f"sqlite:///{workdir / 'assistant.db'}",
+    arrivals = Arrivals()
+    telegram, graph = make_fakes(arrivals)
+    database_url = f"sqlite:///{workdir / 'assistant.db'}"
+    stack = Stack.create(workdir, app_port=free_port(), database_url=database_url,
                          extra_env={"LOG_LEVEL": "WARNING"})
+    # Any free ports, not 5005/5055: a Rasa of someone else's `make run` on the usual port
+    # would otherwise answer in place of ours (and survive our fault run).
+    stack.rasa_port, stack.actions_port = free_port(), free_port()
+    stack.extra_env.update(channel_env(telegram, graph, stack.app_port))
     started = time.monotonic()
     stack.start()
+    fault = None
     try:
         stack.wait_app(60)
         while True:  # cold start: until the first real answer (with the menu)
@@ -121,13 +569,41 @@ def main() -> None:
                 raise SystemExit("bench: no answer within 400 s")
             time.sleep(0.2)
         cold = time.monotonic() - started
+        for name, process in stack.processes.items():
+            if process.poll() is not None:
+                raise SystemExit(f"bench: {name} exited ({process.returncode}); see "
+                                 f"{workdir / 'logs' / (name + '.log')}")
         asyncio.run(sequential(stack, 20))  # warm-up
         gateway, direct = asyncio.run(sequential(stack, args.messages))
         via_gateway = asyncio.run(load(stack, chat_once, args.users, args.concurrency))
         via_rasa = asyncio.run(load(stack, rasa_once, args.users, args.concurrency))
+        channel_paths = {"telegram": (TelegramPath(700_000_000), TelegramPath(600_000_000)),
+                         "whatsapp": (WhatsAppPath(22_370_000_000), WhatsAppPath(22_360_000_000))}
+        parts, via_channels = {}, []
+        for key, (path, calibration_path) in channel_paths.items():
+            parts[key] = asyncio.run(calibrate(stack, calibration_path, arrivals,
+                                               args.reply_timeout))
+            via_channels.append(asyncio.run(channel_load(
+                stack, path, arrivals, parts[key], args.users, args.concurrency,
+                args.reply_timeout)))
+        # Direct Rasa once more: the reference brackets the channel paths in time.
+        via_rasa_after = asyncio.run(load(stack, rasa_once, args.users, args.concurrency))
         memory = {name: stack.rss_mb(name) for name in ("app", "actions", "rasa")}
+        if args.fault_seconds > 0:
+            fault_path = (TelegramPath(800_000_000) if args.fault_path == "telegram"
+                          else WhatsAppPath(22_380_000_000))
+            before = inbox_summary(database_url, args.fault_path)
+            fault = asyncio.run(fault_run(stack, fault_path, arrivals, parts[args.fault_path],
+                                          args.fault_users, args.concurrency,
+                                          args.fault_seconds, args.fault_after))
+            after = inbox_summary(database_url, args.fault_path)
+            fault_database = {key: after.get(key, 0) - before.get(key, 0)
+                              for key in after if key != "outbox not sent"}
+            fault_database["outbox not sent"] = after["outbox not sent"]
     finally:
         stack.stop()
+        telegram.stop()
+        graph.stop()
 
     overhead = pct(gateway, 0.95) / pct(direct, 0.95)
     print("\n== bench (2 cores; compare ratios, not absolute figures) ==")
@@ -143,6 +619,31 @@ def main() -> None:
     print(f"throughput ratio gateway/direct: {via_gateway['rate'] / via_rasa['rate']:5.2f}")
     print("resident memory:                " +
           "  ".join(f"{name} {mb:.0f} MB" for name, mb in memory.items()))
+
+    web = dict(via_gateway, name="web /api/chat")
+    overheads = print_channels(args, [via_rasa, via_rasa_after], [web, *via_channels], parts)
+    if fault is not None:
+        print_fault(args, fault, fault_database)
+
+    paths = [web, *via_channels]
+    print("\n== goals ==")
+    worst = max(overheads.values())
+    print(f"gateway overhead at p95 <= 25 % of direct Rasa:  {_verdict(worst <= 0.25)}  (" +
+          ", ".join(f"{name} {value * 100:+.0f} %" for name, value in overheads.items()) + ")")
+    slowest = min(result["rate"] for result in paths)
+    print(f">= 40 messages/s end to end:                     {_verdict(slowest >= 40)}  (" +
+          ", ".join(f"{r['name']} {r['rate']:.1f}" for r in paths) +
+          f"; Rasa direct {pooled([via_rasa, via_rasa_after])['rate']:.1f})")
+    lost_load = sum(r["lost"] + r.get("not_sent", 0) for r in paths)
+    lost_fault = (fault["lost"] + fault["not_sent"]) if fault is not None else 0
+    twice_fault = fault["twice"] if fault is not None else 0
+    print(f"zero lost:                                       {_verdict(lost_load + lost_fault == 0)}"
+          f"  (load {lost_load}, fault run "
+          f"{lost_fault if fault is not None else 'not run'})")
+    if fault is not None:
+        print(f"nothing answered twice in the fault run:         {_verdict(twice_fault == 0)}"
+              f"  ({twice_fault})")
+    print(f"(logs and database: {workdir})")
 
 
 if __name__ == "__main__":
