@@ -88,6 +88,19 @@ class Flow(Protocol):
 FLOWS: dict[str, Flow] = {}
 
 
+class StepFlow:
+    """Base for flows that keep their current step and values in `State.flow`."""
+
+    name: str
+
+    def _state(self, talk: Talk) -> dict:
+        flow = talk.state.flow or {}
+        return dict(flow) if flow.get("name") == self.name else {"name": self.name}
+
+    def _go(self, talk: Talk, step: str, **values) -> None:
+        talk.state.flow = {**self._state(talk), **values, "step": step}
+
+
 def register_flow(flow: Flow, *intents: str) -> Flow:
     FLOWS[flow.name] = flow
     for intent in intents:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.actions.dialogue import COUNTRY_CODES, Talk, Turn, register_flow
+from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_flow
 from bot.core.messages import Choice, Reply
 from bot.core.privacy import QUICK_EXIT_WORDS, clear_callback_draft, peek_callback_draft
 from bot.store import requests as store
@@ -41,17 +41,10 @@ def clear_chat_help(talk: Talk) -> str:
                   "• Telegram : appui long sur la discussion › Supprimer.")
 
 
-class ProtectionFlow:
+class ProtectionFlow(StepFlow):
     name = NAME
 
     # ---- helpers ---------------------------------------------------------------------
-    def _state(self, talk: Talk) -> dict:
-        flow = talk.state.flow or {}
-        return dict(flow) if flow.get("name") == NAME else {"name": NAME}
-
-    def _go(self, talk: Talk, step: str, **values) -> None:
-        talk.state.flow = {**self._state(talk), **values, "step": step}
-
     def _reply(self, talk: Talk, text: str, choices: list[Choice] | None = None) -> Reply:
         choices = list(choices or [])
         choices.append(Choice(cid("cancel"), talk._("Annuler")))

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from bot.actions.dialogue import COUNTRY_CODES, Talk, Turn, register_flow
+from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_flow
 from bot.core.messages import Choice, Reply
 from bot.core.privacy import CANCEL_WORDS, clear_callback_draft, peek_callback_draft
 from bot.store import requests as store
@@ -67,15 +67,8 @@ def is_cancel_text(turn: Turn) -> bool:
     return (turn.text or "").strip().casefold().rstrip(".! ") in CANCEL_WORDS
 
 
-class ReportFlow:
+class ReportFlow(StepFlow):
     name = NAME
-
-    def _state(self, talk: Talk) -> dict:
-        flow = talk.state.flow or {}
-        return dict(flow) if flow.get("name") == NAME else {"name": NAME}
-
-    def _go(self, talk: Talk, step: str, **values) -> None:
-        talk.state.flow = {**self._state(talk), **values, "step": step}
 
     def _reply(self, talk: Talk, text: str, choices: list[Choice] | None = None, *,
                sensitive: bool = False) -> Reply:

@@ -13,7 +13,7 @@ import re
 
 from sqlalchemy import select
 
-from bot.actions.dialogue import COUNTRY_CODES, Talk, Turn, register_flow
+from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_flow
 from bot.actions.flows.report import ask_country, cancelled, is_cancel_text
 from bot.core.messages import Choice, Reply
 from bot.store import requests as store
@@ -44,12 +44,8 @@ def shareable_messages(contact_id: str | None, limit: int = SHARE_LIMIT) -> list
     return list(reversed(kept[:limit]))
 
 
-class TalkFlow:
+class TalkFlow(StepFlow):
     name = NAME
-
-    def _state(self, talk: Talk) -> dict:
-        flow = talk.state.flow or {}
-        return dict(flow) if flow.get("name") == NAME else {"name": NAME}
 
     def start(self, talk: Talk, arg: str) -> list[Reply]:
         messages = shareable_messages(talk.sender_id)
