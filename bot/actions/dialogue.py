@@ -247,8 +247,13 @@ class Talk:
                 "Je réponds aux questions sur les coopératives, les autorisations, l'orpaillage "
                 "sans mercure et les plaintes. Choisissez un thème ou posez votre question :"))
         if intent == "change_language":
+            # "parle-moi en bambara" names the language: no need to ask which one.
+            if turn.entities.get("language") in LANGUAGES:
+                return self.set_language(turn.entities["language"])
             return self.ask_language()
         if intent == "change_country":
+            if turn.entities.get("country") in COUNTRY_CODES:
+                return self.set_country(turn.entities["country"])
             return self.ask_country()
         if intent == "inform":
             return self._inform(turn)

@@ -189,3 +189,11 @@ def test_a_shared_location_sets_the_country_of_the_nearest_place():
     assert chat.state.country == "SN"
     assert "Kédougou" in text(replies)
     assert ids(replies)[:4] == THEMES
+
+
+def test_naming_the_language_or_country_sets_it_without_asking():
+    chat = Conversation()
+    replies = chat.say("change_language", language="wo")
+    assert chat.state.language == "wo" and replies[0].lang == "wo"
+    chat.say("change_country", country="SN")
+    assert chat.state.country == "SN"
