@@ -35,7 +35,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.devtools.stack import Stack, free_port
+from bot.devtools.stack import Stack
 
 CONVERSATION = ["Bonjour", "2", "je veux l'autorisation", "menu", "comment éviter le mercure",
                 "merci"]
@@ -546,11 +546,10 @@ def main() -> None:
     arrivals = Arrivals()
     telegram, graph = make_fakes(arrivals)
     database_url = f"sqlite:///{workdir / 'assistant.db'}"
-    stack = Stack.create(workdir, app_port=free_port(), database_url=database_url,
-                         extra_env={"LOG_LEVEL": "WARNING"})
     # Any free ports, not 5005/5055: a Rasa of someone else's `make run` on the usual port
     # would otherwise answer in place of ours (and survive our fault run).
-    stack.rasa_port, stack.actions_port = free_port(), free_port()
+    stack = Stack.create(workdir, usual_ports=False, database_url=database_url,
+                         extra_env={"LOG_LEVEL": "WARNING"})
     stack.extra_env.update(channel_env(telegram, graph, stack.app_port))
     started = time.monotonic()
     stack.start()

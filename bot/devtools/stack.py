@@ -53,15 +53,22 @@ class Stack:
 
     @classmethod
     def create(cls, workdir: Path | None = None, *, app_port: int | None = None,
-               database_url: str | None = None, **kwargs) -> Stack:
+               database_url: str | None = None, usual_ports: bool = True, **kwargs) -> Stack:
+        """A stack in `workdir`. With `usual_ports`, PORT/RASA_PORT/ACTIONS_PORT (or 8000,
+        5005, 5055) when free, as `make run` wants; otherwise random free ports, so that tests
+        and benchmarks never meet a developer's running copy on a usual port."""
         workdir = workdir or VAR_DIR
         workdir.mkdir(parents=True, exist_ok=True)
+
+        def port(name: str, default: int) -> int:
+            if not usual_ports:
+                return free_port()
+            return free_port(int(os.environ.get(name) or default))
+
         return cls(
-            app_port=app_port or free_port(int(os.environ.get("PORT", 8000))),
-            rasa_port=free_port(int(os.environ["RASA_PORT"]) if os.environ.get("RASA_PORT")
-                                else 5005),
-            actions_port=free_port(int(os.environ["ACTIONS_PORT"])
-                                   if os.environ.get("ACTIONS_PORT") else 5055),
+            app_port=app_port or port("PORT", 8000),
+            rasa_port=port("RASA_PORT", 5005),
+            actions_port=port("ACTIONS_PORT", 5055),
             workdir=workdir,
             database_url=database_url or os.environ.get("DATABASE_URL")
             or f"sqlite:///{workdir / 'assistant.db'}",

@@ -20,7 +20,7 @@ def stack(tmp_path_factory):
     if not MODEL.exists():
         pytest.fail("no trained model: run `make train` (make test does it first)")
     workdir = tmp_path_factory.mktemp("stack")
-    stack = Stack.create(workdir, app_port=None,
+    stack = Stack.create(workdir, usual_ports=False,
                          database_url=f"sqlite:///{workdir / 'assistant.db'}",
                          extra_env={"WEB_WAIT_SECONDS": "3", "ACK_AFTER_SECONDS": "1",
                                     "LOG_LEVEL": "INFO"})
