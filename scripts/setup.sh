@@ -45,7 +45,7 @@ ensure_venv() {  # name, stamp inputs..., -- install command...
   fi
   echo "setup: installing $venv (first time: a few minutes)"
   [ -x "$venv/bin/python" ] || "$PY310" -m venv "$venv"
-  pip_quiet "$venv/bin/python" -m pip install -q --upgrade pip wheel
+  pip_quiet "$venv/bin/python" -m pip install -q --upgrade pip
   pip_quiet "$@"
   echo "$want" > "$venv/.stamp"
 }

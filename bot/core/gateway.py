@@ -175,21 +175,22 @@ class Gateway:
     # --------------------------------------------------------------- web wait
     async def wait_processed(self, inbox_id: int, timeout: float) -> bool:
         """Wait until a message has been answered (or acknowledged). False on timeout."""
+        # Registered before the first await: an in-process worker cannot finish unseen.
         event = self._processed.setdefault(inbox_id, asyncio.Event())
         deadline = asyncio.get_running_loop().time() + timeout
         try:
             while True:
-                if self._is_settled(inbox_id):
-                    return True
                 remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
-                    return False
                 try:
                     # The worker may run in another process: poll the database too.
-                    await asyncio.wait_for(event.wait(), timeout=min(remaining, 1.0))
+                    await asyncio.wait_for(event.wait(), timeout=max(0.0, min(remaining, 1.0)))
                 except asyncio.TimeoutError:
                     pass
                 event.clear()
+                if self._is_settled(inbox_id):
+                    return True
+                if deadline - asyncio.get_running_loop().time() <= 0:
+                    return False
         finally:
             self._processed.pop(inbox_id, None)
 
@@ -366,12 +367,13 @@ class Gateway:
             log.exception("inbox: message %s failed", row.id)
             self._record_failure(row, contact, f"{type(exc).__name__}")
             return False
-        self._complete(row, contact, replies, updates)
-        try:  # "erase my data" is carried out here, once the turn that asked for it is over
-            await privacy.after_turn(self.db, self.tracker_eraser, contact.id,
-                                     self.settings.media_dir)
-        except Exception:
-            log.exception("privacy: erasure after turn failed; finish_erasures retries")
+        erase_requested = self._complete(row, contact, replies, updates)
+        if erase_requested:
+            try:  # "erase my data" is carried out here, once the turn that asked for it is over
+                await privacy.after_turn(self.db, self.tracker_eraser, contact.id,
+                                         self.settings.media_dir)
+            except Exception:
+                log.exception("privacy: erasure after turn failed; finish_erasures retries")
         return True
 
     async def _answer(self, row: InboxMessage, contact: Contact) -> tuple[list[Reply], dict]:
@@ -420,7 +422,9 @@ class Gateway:
         return cleaned.lstrip("/")
 
     def _complete(self, row: InboxMessage, contact: Contact, replies: list[Reply],
-                  updates: dict) -> None:
+                  updates: dict) -> bool:
+        """Store the replies and mark the message done, in one transaction. Returns whether
+        the contact asked (during this turn, through the action server) to be erased."""
         with self.db.session() as session:
             current = session.get(Contact, contact.id)
             for reply in replies:
@@ -442,8 +446,10 @@ class Gateway:
                 update(InboxMessage).where(InboxMessage.id == row.id)
                 .values(status="done", processed_at=utcnow(), attempts=row.attempts + 1)
             )
+            erase_requested = current.erase_requested_at is not None
         self._notify(row.id)
         self._wake_outbox.set()
+        return erase_requested
 
     def _record_failure(self, row: InboxMessage, contact: Contact, error: str) -> None:
         attempts = row.attempts + 1
