@@ -86,6 +86,16 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def backoff_seconds(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
     """Exponential backoff with jitter: 1, 2, 4, ... seconds, capped."""
     delay = min(cap, base * (2 ** max(0, attempt - 1)))
@@ -232,7 +242,34 @@ class Gateway:
             ) > 0
 
     # ------------------------------------------------------------ inbox worker
+    def reclaim_dead_leases(self) -> int:
+        """Free the leases of workers on this host whose process is gone (a crash), so that
+        their contacts are answered now rather than when the lease expires. Leases of other
+        hosts are left to expire."""
+        host = os.uname().nodename
+        freed = 0
+        with self.db.session() as session:
+            owners = session.scalars(select(Contact.lease_owner).where(
+                Contact.lease_owner.like(f"{host}:%")).distinct()).all()
+            for owner in owners:
+                try:
+                    pid = int(owner.split(":")[1])
+                except (IndexError, ValueError):
+                    continue
+                if pid == os.getpid() or _process_alive(pid):
+                    continue
+                freed += session.execute(
+                    update(Contact).where(Contact.lease_owner == owner)
+                    .values(lease_owner=None, lease_until=None)).rowcount
+        if freed:
+            log.info("inbox: freed %d lease(s) left by a worker that stopped", freed)
+        return freed
+
     async def run_inbox_worker(self, stop: asyncio.Event) -> None:
+        try:
+            self.reclaim_dead_leases()
+        except Exception:
+            log.exception("inbox worker: could not reclaim leases; they will expire")
         tasks: set[asyncio.Task] = set()
         while not stop.is_set():
             try:

@@ -148,3 +148,25 @@ async def test_each_contact_is_answered_in_order(world):
             break
         await asyncio.sleep(0.05)
     assert [m["message"] for m in rasa.received] == [f"message {i}" for i in range(6)]
+
+
+async def test_leases_of_a_crashed_worker_on_this_host_are_freed_at_start(world):
+    import os
+    import subprocess
+
+    from bot.store.models import Contact
+
+    gateway, rasa, db, _ = world
+    accepted = gateway.accept(text("m1", "bonjour"))
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer exists
+    with db.session() as session:
+        contact = session.get(Contact, accepted.contact_id)
+        contact.lease_owner = f"{os.uname().nodename}:{dead.pid}:abc"
+        from datetime import timedelta
+
+        from bot.store.models import utcnow
+        contact.lease_until = utcnow() + timedelta(minutes=5)
+    assert gateway.reclaim_dead_leases() == 1
+    assert await run_until_settled(gateway, accepted.inbox_id)
+    assert rasa.received[-1]["message"] == "bonjour"
