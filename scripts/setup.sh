@@ -30,31 +30,40 @@ PY310="$(find_python310)" || {
 }
 
 pip_quiet() {
-  # pip's local-index warnings drown real errors; keep everything else.
-  "$@" 2>&1 | grep -vE "is ignored: it is neither a file nor a directory|DEPRECATION: .* legacy 'setup.py install'" || true
-  return "${PIPESTATUS[0]}"
+  # pip's local-index warnings drown real errors: show everything else, keep pip's exit code.
+  local log rc=0
+  log="$(mktemp)"
+  "$@" >"$log" 2>&1 || rc=$?
+  grep -vE "is ignored: it is neither a file nor a directory|DEPRECATION: .* legacy 'setup.py install'" "$log" || true
+  rm -f "$log"
+  return "$rc"
 }
 
-ensure_venv() {  # name, stamp inputs..., -- install command...
+ensure_venv() {  # venv, stamp inputs..., --, bootstrap packages..., --, install command...
   local venv="$1"; shift
-  local inputs=()
+  local inputs=() bootstrap=()
   while [ "$1" != "--" ]; do inputs+=("$1"); shift; done; shift
+  while [ "$1" != "--" ]; do bootstrap+=("$1"); shift; done; shift
   local want; want="$(cat "${inputs[@]}" | sha256sum | cut -c1-16)"
   if [ -f "$venv/.stamp" ] && [ "$(cat "$venv/.stamp")" = "$want" ] && [ -x "$venv/bin/python" ]; then
     return 0
   fi
   echo "setup: installing $venv (first time: a few minutes)"
+  rm -f "$venv/.stamp"
   [ -x "$venv/bin/python" ] || "$PY310" -m venv "$venv"
-  pip_quiet "$venv/bin/python" -m pip install -q --upgrade pip
-  pip_quiet "$@"
+  pip_quiet "$venv/bin/python" -m pip install -q --upgrade "${bootstrap[@]}" \
+    || { echo "setup: could not bootstrap $venv" >&2; exit 1; }
+  pip_quiet "$@" || { echo "setup: installing $venv failed (see above)" >&2; exit 1; }
   echo "$want" > "$venv/.stamp"
 }
 
 if [ "$what" = app ] || [ "$what" = all ]; then
-  ensure_venv .venv requirements/app.txt pyproject.toml -- \
+  # The editable install builds without isolation: it needs setuptools and wheel first.
+  ensure_venv .venv requirements/app.txt pyproject.toml -- pip setuptools wheel -- \
     .venv/bin/python -m pip install -q -r requirements/app.txt -e . --no-build-isolation
 fi
 if [ "$what" = rasa ] || [ "$what" = all ]; then
-  ensure_venv .venv-rasa requirements/rasa.txt requirements/rasa-constraints.txt -- \
+  # Only pip: a newer wheel would pull a packaging release that rasa 3.6 refuses.
+  ensure_venv .venv-rasa requirements/rasa.txt requirements/rasa-constraints.txt -- pip -- \
     .venv-rasa/bin/python -m pip install -q -r requirements/rasa.txt -c requirements/rasa-constraints.txt
 fi

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import FaultInjector, LoopbackServer, Recorded
+from tests.fakes.server import FaultInjector, LoopbackServer, Recorded, ServedFake
 
 PHONE_NUMBER_ID = "106540352242922"
 DISPLAY_NUMBER = "15550783881"
@@ -131,7 +131,7 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 
 # ------------------------------------------------------------------------------ the fake
-class FakeGraphAPI(FaultInjector):
+class FakeGraphAPI(FaultInjector, ServedFake):
     def __init__(self, token: str = "EAAG-test-token", phone_number_id: str = PHONE_NUMBER_ID):
         super().__init__()
         self.token = token
@@ -143,16 +143,6 @@ class FakeGraphAPI(FaultInjector):
             Route("/{media_id}", self._media_info, methods=["GET"]),
         ]))
 
-    def start(self) -> "FakeGraphAPI":
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     def sent(self) -> list[dict[str, Any]]:
         return [r.body for r in self.calls("messages")]

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.server import FaultInjector, LoopbackServer, Recorded
+from tests.fakes.server import FaultInjector, LoopbackServer, Recorded, ServedFake
 
 DEFAULT_CHOICES = [{"id": "menu:main", "title": "Menu principal"},
                    {"id": "answer:mercury_health", "title": "Mercure et santé"}]
@@ -27,7 +27,7 @@ def default_reply(sender: str, message: str) -> list[dict[str, Any]]:
                         "lang": "fr"}}]
 
 
-class FakeRasa(FaultInjector):
+class FakeRasa(FaultInjector, ServedFake):
     def __init__(self) -> None:
         super().__init__()
         self.respond: Callable[[str, str], list[dict[str, Any]]] = default_reply
@@ -36,16 +36,6 @@ class FakeRasa(FaultInjector):
             Route("/webhooks/rest/webhook", self._webhook, methods=["POST"]),
         ]))
 
-    def start(self) -> "FakeRasa":
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     def reply_with(self, text: str, choices: list[dict[str, str]] | None = None) -> None:
         self.respond = lambda sender, _message: [

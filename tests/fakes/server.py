@@ -62,6 +62,23 @@ class LoopbackServer:
         self.stop()
 
 
+class ServedFake:
+    """`start()`, `stop()` and `url` for a fake that serves itself through `self.server`."""
+
+    server: LoopbackServer
+
+    def start(self):
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
 @dataclass
 class Fault:
     remaining: int

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import FaultInjector, LoopbackServer, Recorded
+from tests.fakes.server import FaultInjector, LoopbackServer, Recorded, ServedFake
 
 _JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "entities", "link_preview_options"}
 _counter = itertools.count(1000)
@@ -83,7 +83,7 @@ def callback_update(chat_id: int, data: str, update_id: int | None = None,
                                "chat_instance": "ci-1", "data": data, "message": message}}
 
 
-class FakeTelegramAPI(FaultInjector):
+class FakeTelegramAPI(FaultInjector, ServedFake):
     def __init__(self, token: str = "123456:TEST-token"):
         super().__init__()
         self.token = token
@@ -96,17 +96,6 @@ class FakeTelegramAPI(FaultInjector):
             Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
         ]))
 
-    # ------------------------------------------------------------------ control
-    def start(self) -> "FakeTelegramAPI":
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     def queue_update(self, update: dict[str, Any]) -> None:
         with self._updates_lock:
