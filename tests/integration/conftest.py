@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from bot.devtools.stack import MODEL, Stack
+from tests.fakes.rasa import FakeRasa
 from tests.integration.chat import Chat
 
 
@@ -46,3 +47,11 @@ def stack(tmp_path_factory):
 def chat(stack):
     """A new user of the web chat (a fresh sender id each time)."""
     return Chat(stack.app_url, "t-" + uuid.uuid4().hex[:10])
+
+
+@pytest.fixture(scope="module")
+def rasa():
+    """A loopback stand-in for Rasa's REST channel, for the channel adapters' own tests."""
+    fake = FakeRasa().start()
+    yield fake
+    fake.stop()

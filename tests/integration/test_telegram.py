@@ -13,7 +13,7 @@ import pytest
 from bot.channels.telegram import TelegramChannel
 from tests.fakes.harness import RunningApp, make_settings
 from bot.store.models import OutboxMessage
-from tests.fakes.rasa import FakeRasa, default_reply
+from tests.fakes.rasa import default_reply
 from tests.fakes.server import wait_for
 from tests.fakes.telegram_api import (
     FakeTelegramAPI,
@@ -34,13 +34,6 @@ CHAT = 7301234567  # a chat id: must never reach a log line
 @pytest.fixture(scope="module")
 def telegram_api():
     fake = FakeTelegramAPI(TOKEN).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def rasa():
-    fake = FakeRasa().start()
     yield fake
     fake.stop()
 

@@ -17,7 +17,7 @@ from bot.store.models import Contact, OutboxMessage, utcnow
 from tests.fakes import graph_api as meta
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.harness import RunningApp, make_settings
-from tests.fakes.rasa import FakeRasa, default_reply
+from tests.fakes.rasa import default_reply
 from tests.fakes.server import wait_for
 
 TOKEN = "EAAG-test-token"
@@ -29,13 +29,6 @@ PHONE = "22376543210"  # the user's number: must never reach a log line
 @pytest.fixture(scope="module")
 def graph():
     fake = FakeGraphAPI(TOKEN).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def rasa():
-    fake = FakeRasa().start()
     yield fake
     fake.stop()
 

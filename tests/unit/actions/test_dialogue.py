@@ -177,20 +177,7 @@ def test_the_language_is_proposed_once_and_never_switched_silently():
     assert "lang:bm" not in ids(again)
 
 
-@pytest.fixture
-def requests_db(tmp_path):
-    """The protection flow reads partners from the database: a migrated one of its own."""
-    from bot.store import requests as store
-    from bot.store.db import Database
-
-    db = Database(f"sqlite:///{tmp_path / 'requests.db'}")
-    db.upgrade()
-    with store.use_database(db):
-        yield db
-    db.dispose()
-
-
-def test_violence_help_is_never_delayed_by_a_language_question(requests_db):
+def test_violence_help_is_never_delayed_by_a_language_question(db):
     chat = Conversation(country="ML")
     replies = Talk(chat.state).respond(Turn(intent="violence_help", text="muso tɔɔrɔ"))
     assert "lang:bm" not in ids(replies)

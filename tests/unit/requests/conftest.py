@@ -18,15 +18,6 @@ from tests.fakes.requests_world import with_protection_staff
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'requests.db'}")
-    database.upgrade()
-    with store.use_database(database):
-        yield database
-    database.dispose()
-
-
-@pytest.fixture
 def vault():
     return IdentityVault(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 
