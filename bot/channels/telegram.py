@@ -20,7 +20,7 @@ import hmac
 import json
 import logging
 import warnings
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -382,7 +382,8 @@ class TelegramChannel:
         return JSONResponse({"status": "ok"})
 
     # ------------------------------------------------------------------- sending
-    async def send(self, address: str, reply: Reply) -> str | None:
+    async def send(self, address: str, reply: Reply, *,
+                   last_inbound_at: datetime | None = None) -> str | None:
         messages = render.telegram_messages(reply)
         chat_id: int | str = int(address) if address.lstrip("-").isdigit() else address
         key = (address, hashlib.sha256(json.dumps(reply.to_json(), sort_keys=True)

@@ -69,10 +69,12 @@ def routes(gateway: Gateway, wait_seconds: float) -> list[Route]:
         else:
             inbound = Inbound(Channel.WEB, message_id, sender, InboundKind.TEXT, text=text or "")
         accepted = gateway.accept(inbound)
-        settled = await gateway.wait_processed(accepted.inbox_id, wait_seconds)
-        replies = gateway.take_web_replies(accepted.contact_id, accepted.inbox_id)
+        settled = await gateway.wait_settled(accepted.inbox_id, wait_seconds,
+                                             look_first=accepted.duplicate)
+        replies = gateway.take_web_replies(accepted.contact_id, accepted.inbox_id,
+                                           settled.outbox_ids if settled else None)
         return JSONResponse({"replies": [_reply_json(r) for r in replies],
-                             "pending": not settled or gateway.is_pending(accepted.inbox_id)})
+                             "pending": settled is None or settled.pending})
 
     async def updates(request: Request) -> Response:
         sender = request.query_params.get("sender", "")

@@ -326,17 +326,19 @@ class WhatsAppChannel:
             log.info("whatsapp: %s status for a message we do not know; dropped", update.status)
 
     # ------------------------------------------------------------------- sending
-    def _window_closed(self, address: str) -> bool:
-        last = self.gateway.last_inbound_at(Channel.WHATSAPP, address)
+    def _window_closed(self, address: str, last: datetime | None = None) -> bool:
+        if last is None:
+            last = self.gateway.last_inbound_at(Channel.WHATSAPP, address)
         return last is None or datetime.now(timezone.utc) - last > CUSTOMER_SERVICE_WINDOW
 
     def _template_note(self) -> str:
         return (f"outside WhatsApp's 24-hour window: template "
                 f"'{self.settings.whatsapp_template_name}' sent instead of this reply")
 
-    async def send(self, address: str, reply: Reply) -> str | Sent | None:
+    async def send(self, address: str, reply: Reply, *,
+                   last_inbound_at: datetime | None = None) -> str | Sent | None:
         template = render.whatsapp_template(reply.template or self.settings.whatsapp_template_name)
-        if reply.template or self._window_closed(address):
+        if reply.template or self._window_closed(address, last_inbound_at):
             provider_id = await self._post(address, template)
             return Sent(provider_id, self._template_note())
         messages = render.whatsapp_messages(reply)

@@ -20,12 +20,15 @@ import logging
 import os
 import re
 import secrets
+from collections import OrderedDict, deque
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.core import privacy
@@ -41,7 +44,81 @@ from bot.store.models import Contact, InboxMessage, MediaFile, OutboxMessage, ut
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 90
+OUTBOX_LEASE_SECONDS = 120  # a reply claimed by a worker that died is sent again after this
+BATCH_PER_LEASE = 5
 MAX_MESSAGE_ATTEMPTS = 5
+CACHE_SIZE = 50_000
+_PAUSE = object()
+
+# The hot path's statements, built once: SQLAlchemy then skips building and caching them for
+# every message (measured: ~400 us -> ~80 us a statement on SQLite). Parameters are `b_*`.
+_C, _I, _O = Contact.__table__, InboxMessage.__table__, OutboxMessage.__table__
+_TOUCH_CONTACT = (update(_C).where(_C.c.id == bindparam("b_id"))
+                  .values(last_inbound_at=bindparam("b_now"))
+                  .returning(_C.c.id, _C.c.sensitive_mode, _C.c.last_choices))
+_INSERT_INBOX = insert(_I).returning(_I.c.id)
+_INSERT_OUTBOX = insert(_O).returning(_O.c.id)
+_CLAIM_CONTACT = (
+    update(_C)
+    .where(_C.c.id == bindparam("b_id"),
+           or_(_C.c.lease_until.is_(None), _C.c.lease_until < bindparam("b_now"),
+               _C.c.lease_owner == bindparam("b_owner")))
+    .values(lease_owner=bindparam("b_owner"), lease_until=bindparam("b_until"))
+    .returning(_C.c.language, _C.c.country, _C.c.last_choices, _C.c.last_inbound_at))
+_RELEASE_CONTACT = (update(_C)
+                    .where(_C.c.id == bindparam("b_id"), _C.c.lease_owner == bindparam("b_owner"))
+                    .values(lease_owner=None, lease_until=None))
+_NEXT_PENDING = (select(_I.c.id, _I.c.channel, _I.c.kind, _I.c.text, _I.c.payload,
+                        _I.c.attempts, _I.c.next_attempt_at)
+                 .where(_I.c.contact_id == bindparam("b_contact"), _I.c.status == "pending")
+                 .order_by(_I.c.id).limit(1))
+_INBOX_DONE = (update(_I).where(_I.c.id == bindparam("b_id"))
+               .values(status="done", processed_at=bindparam("b_now"),
+                       attempts=bindparam("b_attempts")))
+_INBOX_STATUS = select(_I.c.status, _I.c.acknowledged).where(_I.c.id == bindparam("b_id"))
+_PENDING_OWNERS = (select(_O.c.lease_owner)
+                   .where(_O.c.contact_id == bindparam("b_contact"), _O.c.status == "pending")
+                   .limit(20))
+_CLAIM_REPLY = (
+    update(_O)
+    .where(_O.c.id == bindparam("b_id"), _O.c.status == "pending",
+           _O.c.next_attempt_at <= bindparam("b_now"))
+    .values(lease_owner=bindparam("b_owner"), next_attempt_at=bindparam("b_until"))
+    .returning(_O.c.contact_id, _O.c.channel, _O.c.payload, _O.c.attempts))
+
+
+def _take_web(by: str):
+    conditions = [_O.c.contact_id == bindparam("b_contact"), _O.c.channel == Channel.WEB.value,
+                  _O.c.status == "pending"]
+    if by == "ids":
+        conditions.append(_O.c.id.in_(bindparam("b_ids", expanding=True)))
+    elif by == "inbox":
+        conditions.append(_O.c.inbox_id == bindparam("b_inbox"))
+    return (update(_O).where(*conditions)
+            .values(status="sent", sent_at=bindparam("b_now"), attempts=_O.c.attempts + 1)
+            .returning(_O.c.id, _O.c.payload))
+
+
+_TAKE_WEB = {by: _take_web(by) for by in ("ids", "inbox", "contact")}
+
+
+@lru_cache(maxsize=64)
+def _update_by_id(table: str, columns: tuple[str, ...], returning: tuple[str, ...] = ()):
+    """UPDATE <table> SET <columns> WHERE id = :b_id [RETURNING ...], built once per shape."""
+    target = {"contacts": _C, "outbox": _O}[table]
+    statement = (update(target).where(target.c.id == bindparam("b_id"))
+                 .values({name: bindparam(f"b_{name}") for name in columns}))
+    if returning:
+        statement = statement.returning(*(target.c[name] for name in returning))
+    return statement
+
+
+_AFTER_TURN = ("language", "country", "last_choices", "last_inbound_at", "erase_requested_at")
+
+
+def _run(session: Session, statement, **params: Any):
+    """Execute a prebuilt Core statement in the session's transaction."""
+    return session.connection().execute(statement, params)
 MAX_TEXT_CHARS = 2000  # longer messages are cut before NLU; the user is not punished for it
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
@@ -58,9 +135,11 @@ class SendError(Exception):
 class Sender(Protocol):
     """What a channel adapter provides to deliver replies."""
 
-    async def send(self, address: str, reply: Reply) -> str | Sent | None:
+    async def send(self, address: str, reply: Reply, *,
+                   last_inbound_at: datetime | None = None) -> str | Sent | None:
         """Deliver one reply; return the channel's message id (or a `Sent` with a note).
-        Raise SendError on failure."""
+        Raise SendError on failure. `last_inbound_at`, when known, is when the user last
+        wrote (WhatsApp's 24-hour window)."""
 
 
 @dataclass
@@ -102,6 +181,57 @@ def backoff_seconds(attempt: int, base: float = 1.0, cap: float = 300.0) -> floa
     return delay * (0.75 + secrets.randbelow(500) / 1000)
 
 
+@dataclass
+class ContactView:
+    """What the inbox worker needs of a contact while it answers one of its messages."""
+
+    id: str
+    language: str | None = None
+    country: str | None = None
+    last_choices: list[dict[str, str]] | None = None
+    last_inbound_at: datetime | None = None
+
+
+@dataclass
+class Settled:
+    """How a message ended, for a web request waiting on it in this process."""
+
+    outbox_ids: list[int]
+    pending: bool  # still to be answered (only acknowledged, or waiting for a retry)
+
+
+@dataclass
+class OutboxJob:
+    """A reply this process has claimed and is about to send."""
+
+    id: int
+    contact_id: str
+    channel: str
+    payload: dict
+    attempts: int
+    last_inbound_at: datetime | None = None
+
+
+class _LRU(OrderedDict):
+    """A bounded map: the least recently used entries go first."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get_fresh(self, key):
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def put(self, key, value) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
 class Gateway:
     def __init__(self, settings: Settings, db: Database, rasa: RasaClient,
                  senders: dict[str, Sender] | None = None, worker_id: str | None = None):
@@ -113,8 +243,18 @@ class Gateway:
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(3)}"
         self._wake_inbox = asyncio.Event()
         self._wake_outbox = asyncio.Event()
-        self._processed: dict[int, asyncio.Event] = {}
+        self._waiters: dict[int, asyncio.Future] = {}
         self._active: set[str] = set()
+        # Contacts with a message stored by this process: claimed without scanning the inbox.
+        # The periodic scan still finds everything else (other processes, retries, restarts).
+        self._ready: OrderedDict[str, None] = OrderedDict()
+        # In memory only, to spare a query per message: (channel, address hash) -> contact id
+        # and contact id -> address (personal data: never logged, never written anywhere).
+        self._contact_ids = _LRU(CACHE_SIZE)
+        self._addresses = _LRU(CACHE_SIZE)
+        # Replies claimed by this process, per contact, in order; one sending task per contact.
+        self._to_send: dict[str, deque[OutboxJob]] = {}
+        self._sending: dict[str, asyncio.Task] = {}
         self._rasa_down_until: datetime | None = None
         self.rasa_up = False
         self.concurrency = int(os.environ.get("GATEWAY_CONCURRENCY", "32"))
@@ -129,27 +269,28 @@ class Gateway:
         """Store the message before anything else happens. Safe to call twice."""
         for attempt in range(3):
             try:
-                return self._accept_once(inbound)
+                return self._accept_once(inbound, careful=attempt > 0)
             except IntegrityError:
-                # A concurrent request stored the same message or created the same contact.
+                # The same message stored before (a redelivery) or concurrently, or the same
+                # contact created concurrently: look again, carefully this time.
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _accept_once(self, inbound: Inbound) -> Accepted:
+    def _accept_once(self, inbound: Inbound, *, careful: bool) -> Accepted:
+        channel = inbound.channel.value
+        digest = self.vault.hash(channel, inbound.address)
+        now = utcnow()
         with self.db.session() as session:
-            existing = session.scalar(
-                select(InboxMessage).where(
-                    InboxMessage.channel == inbound.channel.value,
-                    InboxMessage.channel_message_id == inbound.channel_message_id,
-                )
-            )
-            if existing is not None:
-                return Accepted(existing.id, existing.contact_id, duplicate=True)
-            contact = self.vault.find_or_create_contact(
-                session, inbound.channel.value, inbound.address
-            )
-            contact.last_inbound_at = utcnow()
+            if careful:
+                existing = session.execute(
+                    select(InboxMessage.id, InboxMessage.contact_id).where(
+                        InboxMessage.channel == channel,
+                        InboxMessage.channel_message_id == inbound.channel_message_id)
+                ).first()
+                if existing is not None:
+                    return Accepted(existing.id, existing.contact_id, duplicate=True)
+            contact = self._touch_contact(session, channel, digest, inbound.address, now)
             record = inbound.to_record()
             text = record.pop("text")
             keep_media = inbound.media is not None
@@ -159,71 +300,116 @@ class Gateway:
                     contact.sensitive_mode, inbound.kind.value, text, contact.last_choices,
                     self.vault.encrypt)
                 if private.callback_draft:
-                    contact.callback_draft = private.callback_draft
+                    session.execute(update(Contact).where(Contact.id == contact.id)
+                                    .values(callback_draft=private.callback_draft)
+                                    .execution_options(synchronize_session=False))
                 record = {"kind": inbound.kind.value, "private": {"choice": private.choice}}
                 text, keep_media = None, False
-            row = InboxMessage(
-                channel=inbound.channel.value,
-                channel_message_id=inbound.channel_message_id,
-                contact_id=contact.id,
-                kind=inbound.kind.value,
-                text=text[:MAX_TEXT_CHARS * 2] if text else text,
-                payload=record,
-            )
-            session.add(row)
-            session.flush()
+            # A redelivered message fails here on (channel, channel_message_id): see accept().
+            inbox_id = _run(
+                session, _INSERT_INBOX, channel=channel,
+                channel_message_id=inbound.channel_message_id, contact_id=contact.id,
+                kind=inbound.kind.value, text=text[:MAX_TEXT_CHARS * 2] if text else text,
+                payload=record, status="pending", attempts=0, acknowledged=False,
+                received_at=now).scalar_one()
             if keep_media:  # fetched later by the channel; never dropped
-                session.add(MediaFile(inbox_id=row.id, contact_id=contact.id,
-                                      channel=inbound.channel.value, kind=inbound.media.kind,
+                session.add(MediaFile(inbox_id=inbox_id, contact_id=contact.id,
+                                      channel=channel, kind=inbound.media.kind,
                                       ref=inbound.media.ref, mime_type=inbound.media.mime_type))
-            accepted = Accepted(row.id, contact.id, duplicate=False)
-        log.info("inbox: accepted message %s (%s, %s)", accepted.inbox_id,
-                 inbound.channel.value, inbound.kind.value)
+        accepted = Accepted(inbox_id, contact.id, duplicate=False)
+        self._contact_ids.put((channel, digest), contact.id)
+        if channel in self.senders:
+            self._addresses.put(contact.id, inbound.address)
+        log.info("inbox: accepted message %s (%s, %s)", accepted.inbox_id, channel,
+                 inbound.kind.value)
+        self._ready[contact.id] = None
         self._wake_inbox.set()
         return accepted
 
+    def _touch_contact(self, session: Session, channel: str, digest: str, address: str,
+                       now: datetime) -> Contact | Row:
+        """The message's contact, created if new, with `last_inbound_at` moved to now."""
+        contact_id = self._contact_ids.get_fresh((channel, digest))
+        if contact_id is not None:
+            row = _run(session, _TOUCH_CONTACT, b_id=contact_id, b_now=now).first()
+            if row is not None:
+                return row
+            self._contact_ids.pop((channel, digest), None)  # erased meanwhile
+        contact = self.vault.find_or_create_contact(session, channel, address)
+        contact.last_inbound_at = now
+        return contact
+
     # --------------------------------------------------------------- web wait
-    async def wait_processed(self, inbox_id: int, timeout: float) -> bool:
-        """Wait until a message has been answered (or acknowledged). False on timeout."""
-        # Registered before the first await: an in-process worker cannot finish unseen.
-        event = self._processed.setdefault(inbox_id, asyncio.Event())
-        deadline = asyncio.get_running_loop().time() + timeout
+    def watch(self, inbox_id: int) -> asyncio.Future:
+        """A future set when this process settles the message. Call it right after `accept`,
+        before any await, so that an in-process worker cannot finish unseen."""
+        future = self._waiters.get(inbox_id)
+        if future is None or future.done():
+            future = asyncio.get_running_loop().create_future()
+            self._waiters[inbox_id] = future
+        return future
+
+    async def wait_settled(self, inbox_id: int, timeout: float, *,
+                           look_first: bool = False) -> Settled | None:
+        """Wait until a message has been answered (or acknowledged). None on timeout.
+
+        The outbox ids are known when this process settled it; [] when another process did
+        (the caller then collects the message's replies from the database). `look_first`:
+        the message may be settled already (a redelivery), look in the database at once."""
+        future = self.watch(inbox_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         try:
+            if look_first and (status := self._inbox_status(inbox_id)) is not None:
+                return Settled([], pending=status)
             while True:
-                remaining = deadline - asyncio.get_running_loop().time()
+                remaining = deadline - loop.time()
                 try:
-                    # The worker may run in another process: poll the database too.
-                    await asyncio.wait_for(event.wait(), timeout=max(0.0, min(remaining, 1.0)))
+                    # The worker may run in another process: look in the database each second.
+                    return await asyncio.wait_for(asyncio.shield(future),
+                                                  timeout=max(0.0, min(remaining, 1.0)))
                 except asyncio.TimeoutError:
                     pass
-                event.clear()
-                if self._is_settled(inbox_id):
-                    return True
-                if deadline - asyncio.get_running_loop().time() <= 0:
-                    return False
+                status = self._inbox_status(inbox_id)
+                if status is not None:
+                    return Settled([], pending=status)
+                if deadline - loop.time() <= 0:
+                    return None
         finally:
-            self._processed.pop(inbox_id, None)
+            if self._waiters.get(inbox_id) is future:
+                del self._waiters[inbox_id]
 
-    def _is_settled(self, inbox_id: int) -> bool:
-        with self.db.session() as session:
-            row = session.get(InboxMessage, inbox_id)
-            return row is None or row.status != "pending" or row.acknowledged
+    async def wait_processed(self, inbox_id: int, timeout: float) -> bool:
+        """Wait until a message has been answered (or acknowledged). False on timeout."""
+        return await self.wait_settled(inbox_id, timeout) is not None
 
-    def take_web_replies(self, contact_id: str, inbox_id: int | None = None) -> list[Reply]:
-        """Collect undelivered web-chat replies (for this message, or all of the contact's)."""
+    def _inbox_status(self, inbox_id: int) -> bool | None:
+        """None while the message waits unacknowledged; else whether it is still pending."""
         with self.db.session() as session:
-            query = select(OutboxMessage).where(
-                OutboxMessage.contact_id == contact_id,
-                OutboxMessage.channel == Channel.WEB.value,
-                OutboxMessage.status == "pending",
-            )
-            if inbox_id is not None:
-                query = query.where(OutboxMessage.inbox_id == inbox_id)
-            rows = session.scalars(query.order_by(OutboxMessage.id)).all()
-            now = utcnow()
-            for row in rows:
-                row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
-            return [Reply.from_json(row.payload) for row in rows]
+            row = _run(session, _INBOX_STATUS, b_id=inbox_id).first()
+        if row is None or row.status != "pending":
+            return False
+        return True if row.acknowledged else None
+
+    def _settle(self, inbox_id: int, outbox_ids: list[int], pending: bool) -> None:
+        future = self._waiters.get(inbox_id)
+        if future is not None and not future.done():
+            future.set_result(Settled(outbox_ids, pending))
+
+    def take_web_replies(self, contact_id: str, inbox_id: int | None = None,
+                         outbox_ids: list[int] | None = None) -> list[Reply]:
+        """Collect undelivered web-chat replies: these rows, this message's, or all of the
+        contact's. Each reply is taken once, even by concurrent requests."""
+        if outbox_ids:
+            by, params = "ids", {"b_ids": list(outbox_ids)}
+        elif inbox_id is not None:
+            by, params = "inbox", {"b_inbox": inbox_id}
+        else:
+            by, params = "contact", {}
+        with self.db.session() as session:
+            rows = _run(session, _TAKE_WEB[by], b_contact=contact_id, b_now=utcnow(),
+                        **params).all()
+        return [Reply.from_json(row.payload) for row in sorted(rows, key=lambda r: r.id)]
 
     def find_contact(self, channel: Channel, address: str) -> str | None:
         with self.db.session() as session:
@@ -244,13 +430,15 @@ class Gateway:
     # ------------------------------------------------------------ inbox worker
     def reclaim_dead_leases(self) -> int:
         """Free the leases of workers on this host whose process is gone (a crash), so that
-        their contacts are answered now rather than when the lease expires. Leases of other
-        hosts are left to expire."""
+        their contacts are answered now rather than when the lease expires, and the replies
+        they were sending are sent. Leases of other hosts are left to expire."""
         host = os.uname().nodename
         freed = 0
         with self.db.session() as session:
-            owners = session.scalars(select(Contact.lease_owner).where(
-                Contact.lease_owner.like(f"{host}:%")).distinct()).all()
+            owners = set(session.scalars(select(Contact.lease_owner).where(
+                Contact.lease_owner.like(f"{host}:%")).distinct()).all())
+            owners |= set(session.scalars(select(OutboxMessage.lease_owner).where(
+                OutboxMessage.lease_owner.like(f"{host}:%")).distinct()).all())
             for owner in owners:
                 try:
                     pid = int(owner.split(":")[1])
@@ -261,6 +449,9 @@ class Gateway:
                 freed += session.execute(
                     update(Contact).where(Contact.lease_owner == owner)
                     .values(lease_owner=None, lease_until=None)).rowcount
+                freed += session.execute(
+                    update(OutboxMessage).where(OutboxMessage.lease_owner == owner)
+                    .values(lease_owner=None, next_attempt_at=utcnow())).rowcount
         if freed:
             log.info("inbox: freed %d lease(s) left by a worker that stopped", freed)
         return freed
@@ -270,13 +461,20 @@ class Gateway:
             self.reclaim_dead_leases()
         except Exception:
             log.exception("inbox worker: could not reclaim leases; they will expire")
+        loop = asyncio.get_running_loop()
         tasks: set[asyncio.Task] = set()
+        next_scan = 0.0
         while not stop.is_set():
             try:
                 if await self._rasa_available():
-                    free = self.concurrency - len(tasks)
-                    for contact_id in self._claim_contacts(free) if free > 0 else []:
-                        task = asyncio.create_task(self._process_contact(contact_id))
+                    if loop.time() >= next_scan:
+                        next_scan = loop.time() + self.settings.worker_poll_seconds
+                        for contact_id in self._pending_contacts(self.concurrency * 4):
+                            # An active contact's worker looks for its next message itself.
+                            if contact_id not in self._active:
+                                self._ready.setdefault(contact_id, None)
+                    for contact_id, first in self._claim_ready(self.concurrency - len(tasks)):
+                        task = asyncio.create_task(self._process_contact(contact_id, first))
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)
                         task.add_done_callback(lambda _t: self._wake_inbox.set())
@@ -286,7 +484,9 @@ class Gateway:
                 log.exception("inbox worker: iteration failed")
             self._wake_inbox.clear()
             try:
-                await asyncio.wait_for(self._wake_inbox.wait(), self.settings.worker_poll_seconds)
+                await asyncio.wait_for(self._wake_inbox.wait(),
+                                       max(0.01, min(self.settings.worker_poll_seconds,
+                                                     next_scan - loop.time())))
             except asyncio.TimeoutError:
                 pass
         if tasks:
@@ -325,95 +525,126 @@ class Gateway:
             log.info("rasa: available")
         return True
 
-    def _claim_contacts(self, limit: int) -> list[str]:
+    def _pending_contacts(self, limit: int) -> list[str]:
+        """The scan: contacts with a message due, oldest first (whoever stored it)."""
         now = utcnow()
         due = or_(InboxMessage.next_attempt_at.is_(None), InboxMessage.next_attempt_at <= now)
         with self.db.session() as session:
-            candidates = session.execute(
-                select(InboxMessage.contact_id, func.min(InboxMessage.id))
+            return list(session.scalars(
+                select(InboxMessage.contact_id)
                 .where(InboxMessage.status == "pending", due)
                 .group_by(InboxMessage.contact_id)
                 .order_by(func.min(InboxMessage.id))
                 .limit(limit + len(self._active))
-            ).all()
+            ).all())
+
+    def _claim_ready(self, limit: int) -> list[tuple[str, tuple[InboxMessage, ContactView]]]:
         claimed = []
-        for contact_id, _ in candidates:
+        for contact_id in list(self._ready):
             if len(claimed) >= limit:
                 break
             if contact_id in self._active:
-                continue
-            with self.db.session() as session:
-                result = session.execute(
-                    update(Contact)
-                    .where(Contact.id == contact_id,
-                           or_(Contact.lease_until.is_(None), Contact.lease_until < now,
-                               Contact.lease_owner == self.worker_id))
-                    .values(lease_owner=self.worker_id,
-                            lease_until=now + timedelta(seconds=LEASE_SECONDS))
-                )
-            if result.rowcount == 1:
+                continue  # its worker looks for new messages before it lets go
+            del self._ready[contact_id]
+            first = self._claim(contact_id)
+            if first is not None:
                 self._active.add(contact_id)
-                claimed.append(contact_id)
+                claimed.append((contact_id, first))
         return claimed
 
-    def _release(self, contact_id: str) -> None:
-        self._active.discard(contact_id)
+    def _claim(self, contact_id: str) -> tuple[InboxMessage, ContactView] | None:
+        """Lease a contact and read its oldest pending message, in one transaction. None when
+        another worker holds it or nothing is due."""
+        now = utcnow()
         with self.db.session() as session:
-            session.execute(
-                update(Contact)
-                .where(Contact.id == contact_id, Contact.lease_owner == self.worker_id)
-                .values(lease_owner=None, lease_until=None)
-            )
+            row = _run(session, _CLAIM_CONTACT, b_id=contact_id, b_now=now,
+                       b_owner=self.worker_id,
+                       b_until=now + timedelta(seconds=LEASE_SECONDS)).first()
+            if row is None:
+                return None
+            message = self._next_pending(session, contact_id, now)
+            if message is None:
+                self._release_in(session, contact_id)
+                return None
+            return message, ContactView(contact_id, row.language, row.country,
+                                        row.last_choices, _aware(row.last_inbound_at))
 
-    async def _process_contact(self, contact_id: str) -> None:
+    @staticmethod
+    def _next_pending(session: Session, contact_id: str, now: datetime) -> Row | None:
+        """The contact's oldest pending message if it is due (the order is kept: when the
+        oldest waits for a retry, so do the others)."""
+        message = _run(session, _NEXT_PENDING, b_contact=contact_id).first()
+        if message is None:
+            return None
+        next_at = _aware(message.next_attempt_at)
+        if next_at and next_at > now:
+            return None
+        return message
+
+    def _release_in(self, session: Session, contact_id: str) -> None:
+        _run(session, _RELEASE_CONTACT, b_id=contact_id, b_owner=self.worker_id)
+
+    def _release(self, contact_id: str) -> None:
+        with self.db.session() as session:
+            self._release_in(session, contact_id)
+
+    async def _process_contact(self, contact_id: str,
+                               first: tuple[InboxMessage, ContactView]) -> None:
+        held = True
         try:
+            row, contact = first
             # A bounded batch, so that a flood from one contact cannot starve the others:
-            # the contact goes back in the queue behind everyone who was waiting.
-            for _ in range(5):
-                with self.db.session() as session:
-                    row = session.scalar(
-                        select(InboxMessage)
-                        .where(InboxMessage.contact_id == contact_id,
-                               InboxMessage.status == "pending")
-                        .order_by(InboxMessage.id).limit(1)
-                    )
-                    if row is None:
-                        return
-                    next_at = _aware(row.next_attempt_at)
-                    if next_at and next_at > utcnow():
-                        return  # keep the order: the oldest waits, so do the others
-                    contact = session.get(Contact, contact_id)
-                    session.expunge_all()
-                if not await self._process_message(row, contact):
+            # after it the contact goes back in the queue behind everyone who was waiting.
+            for turn in range(BATCH_PER_LEASE):
+                last = turn + 1 == BATCH_PER_LEASE
+                following = await self._process_message(row, contact, keep_lease=not last)
+                if following is None:
+                    held = False
+                    if last:  # maybe more to answer: back in the queue, behind the others
+                        self._ready[contact_id] = None
                     return
+                if following is _PAUSE:
+                    return
+                row, contact = following
         except Exception:
             log.exception("inbox worker: contact processing failed")
         finally:
-            self._release(contact_id)
+            self._active.discard(contact_id)
+            if held:
+                try:
+                    self._release(contact_id)
+                except Exception:
+                    log.exception("inbox worker: lease not released; it will expire")
+            if not held or contact_id in self._ready:
+                self._wake_inbox.set()
 
-    async def _process_message(self, row: InboxMessage, contact: Contact) -> bool:
-        """Answer one message. Returns False when processing should pause."""
+    async def _process_message(self, row: InboxMessage, contact: ContactView, *,
+                               keep_lease: bool):
+        """Answer one message. Returns the contact's next message to answer (the lease kept),
+        None when the lease was let go, or _PAUSE when processing should pause."""
         try:
-            replies, updates = await self._answer(row, contact)
+            replies = await self._answer(row, contact)
         except RasaUnavailable as exc:
             log.warning("rasa: unavailable (%s); message %s waits", exc, row.id)
             self.rasa_up = False
             self._rasa_down_until = utcnow() + timedelta(seconds=1)
-            return False
+            self._ready[contact.id] = None
+            return _PAUSE
         except Exception as exc:
             log.exception("inbox: message %s failed", row.id)
             self._record_failure(row, contact, f"{type(exc).__name__}")
-            return False
-        erase_requested = self._complete(row, contact, replies, updates)
+            return _PAUSE
+        following, erase_requested = self._complete(row, contact, replies, keep_lease)
         if erase_requested:
+            self._addresses.pop(contact.id, None)
             try:  # "erase my data" is carried out here, once the turn that asked for it is over
                 await privacy.after_turn(self.db, self.tracker_eraser, contact.id,
                                          self.settings.media_dir)
             except Exception:
                 log.exception("privacy: erasure after turn failed; finish_erasures retries")
-        return True
+        return following
 
-    async def _answer(self, row: InboxMessage, contact: Contact) -> tuple[list[Reply], dict]:
+    async def _answer(self, row: InboxMessage, contact: ContactView) -> list[Reply]:
         lang = contact.language or "fr"
         t = translator(lang)
         payload = row.payload or {}
@@ -434,15 +665,14 @@ class Gateway:
         elif kind == InboundKind.VOICE:
             # Kept for a partner to listen to until speech recognition exists.
             return [Reply(t.gettext("Votre message vocal est bien reçu. Une personne de "
-                                    "l'équipe va l'écouter."), lang=lang)], {}
+                                    "l'équipe va l'écouter."), lang=lang)]
         if message is None:
             return [Reply(t.gettext("Ce type de message n'est pas pris en charge. Écrivez votre "
                                     "question ou envoyez un message vocal."),
-                          choices=[Choice("menu:main", t.gettext("Menu"))], lang=lang)], {}
-        replies = await self.rasa.send(contact.id, message, metadata)
-        return replies, {}
+                          choices=[Choice("menu:main", t.gettext("Menu"))], lang=lang)]
+        return await self.rasa.send(contact.id, message, metadata)
 
-    def _text_to_message(self, text: str, contact: Contact) -> str | None:
+    def _text_to_message(self, text: str, contact: ContactView) -> str | None:
         text = text[:MAX_TEXT_CHARS]
         match = _NUMBER.match(text)
         if match:
@@ -458,65 +688,99 @@ class Gateway:
         # A leading slash would be read by Rasa as an intent payload: never from users.
         return cleaned.lstrip("/")
 
-    def _complete(self, row: InboxMessage, contact: Contact, replies: list[Reply],
-                  updates: dict) -> bool:
-        """Store the replies and mark the message done, in one transaction. Returns whether
-        the contact asked (during this turn, through the action server) to be erased."""
+    def _complete(self, row: InboxMessage, contact: ContactView, replies: list[Reply],
+                  keep_lease: bool):
+        """Store the replies, mark the message done and find the contact's next message, in
+        one transaction. Returns (the next message and contact, or None when the lease was let
+        go; whether the contact asked during this turn to be erased)."""
+        now = utcnow()
+        values: dict[str, Any] = {}
+        for reply in replies:
+            if reply.lang:
+                values["language"] = reply.lang
+            if reply.country:
+                values["country"] = reply.country
+            if reply.choices:
+                values["last_choices"] = [{"id": c.id, "title": c.title} for c in reply.choices]
+        if replies:
+            values["sensitive_mode"] = privacy.sensitive_mode_of(replies[-1])
+            if not privacy.keeps_callback_draft(replies[-1]):
+                values["callback_draft"] = None  # left the flow: an unconfirmed number goes
+        sender_channel = row.channel in self.senders
+        jobs: list[OutboxJob] = []
+        web_ids: list[int] = []
         with self.db.session() as session:
-            current = session.get(Contact, contact.id)
+            # Sent from here at once, unless older replies of this contact wait elsewhere
+            # (another worker's, or a retry): the order of a contact's replies is kept.
+            claim = False
+            if sender_channel and replies:
+                owners = _run(session, _PENDING_OWNERS, b_contact=contact.id).scalars().all()
+                claim = not owners or (contact.id in self._to_send
+                                       and all(owner == self.worker_id for owner in owners))
             for reply in replies:
-                session.add(OutboxMessage(contact_id=contact.id, inbox_id=row.id,
-                                          channel=row.channel, payload=reply.to_json()))
-                if reply.lang:
-                    current.language = reply.lang
-                if reply.country:
-                    current.country = reply.country
-                if reply.choices:
-                    current.last_choices = [{"id": c.id, "title": c.title}
-                                            for c in reply.choices]
-            if replies:
-                current.sensitive_mode = privacy.sensitive_mode_of(replies[-1])
-                if current.callback_draft and not privacy.keeps_callback_draft(replies[-1]):
-                    current.callback_draft = None  # left the flow: an unconfirmed number goes
-            current.lease_until = utcnow() + timedelta(seconds=LEASE_SECONDS)
-            session.execute(
-                update(InboxMessage).where(InboxMessage.id == row.id)
-                .values(status="done", processed_at=utcnow(), attempts=row.attempts + 1)
-            )
-            erase_requested = current.erase_requested_at is not None
-        self._notify(row.id)
-        self._wake_outbox.set()
-        return erase_requested
+                payload = reply.to_json()
+                outbox_id = _run(
+                    session, _INSERT_OUTBOX, contact_id=contact.id, inbox_id=row.id,
+                    channel=row.channel, payload=payload, status="pending", attempts=0,
+                    created_at=now, lease_owner=self.worker_id if claim else None,
+                    next_attempt_at=now + timedelta(seconds=OUTBOX_LEASE_SECONDS) if claim
+                    else now).scalar_one()
+                if claim:
+                    jobs.append(OutboxJob(outbox_id, contact.id, row.channel, payload, 0,
+                                          contact.last_inbound_at))
+                elif not sender_channel:
+                    web_ids.append(outbox_id)
+            _run(session, _INBOX_DONE, b_id=row.id, b_now=now, b_attempts=row.attempts + 1)
+            following = self._next_pending(session, contact.id, now) if keep_lease else None
+            if following is None:
+                values.update(lease_owner=None, lease_until=None)
+            else:
+                values["lease_until"] = now + timedelta(seconds=LEASE_SECONDS)
+            current = _run(session, _update_by_id("contacts", tuple(values), _AFTER_TURN),
+                           b_id=contact.id, **{f"b_{k}": v for k, v in values.items()}).first()
+        self._settle(row.id, web_ids, pending=False)
+        if jobs:
+            self._queue(jobs)
+        elif replies and sender_channel:
+            self._wake_outbox.set()
+        erase_requested = current is not None and current.erase_requested_at is not None
+        if following is None or current is None:
+            return None, erase_requested
+        return (following, ContactView(contact.id, current.language, current.country,
+                                       current.last_choices,
+                                       _aware(current.last_inbound_at))), erase_requested
 
-    def _record_failure(self, row: InboxMessage, contact: Contact, error: str) -> None:
+    def _record_failure(self, row: InboxMessage, contact: ContactView, error: str) -> None:
         attempts = row.attempts + 1
+        outbox_ids: list[int] = []
         with self.db.session() as session:
             if attempts >= MAX_MESSAGE_ATTEMPTS:
                 t = translator(contact.language or "fr")
-                session.add(OutboxMessage(
+                outbox_ids.append(session.scalar(insert(OutboxMessage).values(
                     contact_id=contact.id, inbox_id=row.id, channel=row.channel,
+                    status="pending", attempts=0, next_attempt_at=utcnow(),
                     payload=Reply(t.gettext("Je n'ai pas bien compris. Choisissez dans le menu "
                                             "ou écrivez votre question autrement."),
                                   choices=[Choice("menu:main", t.gettext("Menu"))],
-                                  lang=contact.language).to_json()))
+                                  lang=contact.language).to_json(),
+                ).returning(OutboxMessage.id)))
                 values: dict[str, Any] = {"status": "failed", "processed_at": utcnow()}
                 log.error("inbox: message %s failed %d times; apology sent", row.id, attempts)
             else:
                 values = {"next_attempt_at": utcnow() + timedelta(seconds=backoff_seconds(attempts))}
             session.execute(update(InboxMessage).where(InboxMessage.id == row.id)
                             .values(attempts=attempts, last_error=error, **values))
-        self._notify(row.id)
-
-    def _notify(self, inbox_id: int) -> None:
-        event = self._processed.get(inbox_id)
-        if event is not None:
-            event.set()
+        if outbox_ids:
+            self._settle(row.id, outbox_ids if row.channel not in self.senders else [],
+                         pending=False)
+            self._wake_outbox.set()
 
     def _acknowledge_waiting(self) -> None:
         """Tell users whose message has waited too long that it is safe with us."""
         if self.rasa_up:
             return
         cutoff = utcnow() - timedelta(seconds=self.settings.ack_after_seconds)
+        acknowledged: list[tuple[int, list[int]]] = []
         with self.db.session() as session:
             rows = session.scalars(
                 select(InboxMessage).where(
@@ -528,91 +792,169 @@ class Gateway:
             for row in rows:
                 row.acknowledged = True
                 if row.contact_id in acknowledged_contacts:
+                    acknowledged.append((row.id, []))
                     continue  # one acknowledgement per contact is enough
                 acknowledged_contacts.add(row.contact_id)
                 contact = session.get(Contact, row.contact_id)
                 t = translator(contact.language or "fr")
-                session.add(OutboxMessage(
+                ack = OutboxMessage(
                     contact_id=row.contact_id, inbox_id=row.id, channel=row.channel,
                     payload=Reply(t.gettext("Nous avons bien reçu votre message. Nous vous "
                                             "répondons dès que possible."),
-                                  lang=contact.language).to_json()))
-        for row in rows:
-            self._notify(row.id)
+                                  lang=contact.language).to_json())
+                session.add(ack)
+                session.flush()
+                acknowledged.append((row.id, [ack.id] if row.channel not in self.senders
+                                     else []))
+        for inbox_id, outbox_ids in acknowledged:
+            self._settle(inbox_id, outbox_ids, pending=True)
         if rows:
             log.info("inbox: acknowledged %d waiting message(s) while Rasa is away", len(rows))
             self._wake_outbox.set()
 
     # ----------------------------------------------------------- outbox worker
     async def run_outbox_worker(self, stop: asyncio.Event) -> None:
+        """Sends the replies this process claimed, one task per contact (in order for each
+        contact; a slow or failing contact holds up nobody else), and scans the outbox for
+        the rest: replies written by other processes, retries, partners' answers."""
+        loop = asyncio.get_running_loop()
+        next_scan = 0.0
         while not stop.is_set():
             try:
-                sent_any = await self._send_due()
+                if self.senders and loop.time() >= next_scan:
+                    next_scan = loop.time() + self.settings.worker_poll_seconds
+                    self._queue(self._claim_due(max(1, self.concurrency - len(self._sending))))
+                self._start_senders()
             except Exception:
                 log.exception("outbox worker: iteration failed")
-                sent_any = False
-            if sent_any:
-                continue
             self._wake_outbox.clear()
             try:
-                await asyncio.wait_for(self._wake_outbox.wait(), self.settings.worker_poll_seconds)
+                await asyncio.wait_for(self._wake_outbox.wait(),
+                                       max(0.01, next_scan - loop.time()))
             except asyncio.TimeoutError:
                 pass
+        if self._sending:
+            await asyncio.gather(*self._sending.values(), return_exceptions=True)
 
-    async def _send_due(self) -> bool:
-        if not self.senders:
-            return False
+    def _queue(self, jobs: list[OutboxJob]) -> None:
+        for job in jobs:
+            self._to_send.setdefault(job.contact_id, deque()).append(job)
+        if jobs:
+            self._wake_outbox.set()
+
+    def _start_senders(self) -> None:
+        for contact_id in list(self._to_send):
+            if contact_id in self._sending:
+                continue
+            if len(self._sending) >= self.concurrency:
+                break
+            task = asyncio.create_task(self._send_contact(contact_id))
+            self._sending[contact_id] = task
+
+    async def _send_contact(self, contact_id: str) -> None:
+        try:
+            queue = self._to_send.get(contact_id)
+            while queue:
+                job = queue.popleft()
+                if not await self._send_one(job):
+                    # Kept in order: what follows waits behind the reply that failed.
+                    self._unclaim([later.id for later in queue])
+                    queue.clear()
+        except Exception:
+            log.exception("outbox: sending to a contact failed")
+            queue = self._to_send.get(contact_id) or ()
+            self._unclaim([later.id for later in queue])
+        finally:
+            self._to_send.pop(contact_id, None)
+            self._sending.pop(contact_id, None)
+            self._wake_outbox.set()
+
+    def _claim_due(self, limit: int) -> list[OutboxJob]:
+        """The scan: the oldest unsent reply of each contact, if due, claimed by this worker
+        (a conditional update, so two processes never send the same reply)."""
         now = utcnow()
         with self.db.session() as session:
-            # The oldest pending reply of each contact, so that replies keep their order.
             oldest = (
                 select(func.min(OutboxMessage.id))
                 .where(OutboxMessage.status == "pending",
                        OutboxMessage.channel.in_(list(self.senders)))
                 .group_by(OutboxMessage.contact_id)
             )
-            rows = session.scalars(
-                select(OutboxMessage)
+            candidates = session.execute(
+                select(OutboxMessage.id, OutboxMessage.contact_id)
                 .where(OutboxMessage.id.in_(oldest), OutboxMessage.next_attempt_at <= now)
-                .order_by(OutboxMessage.id).limit(self.concurrency)
+                .order_by(OutboxMessage.id).limit(limit + len(self._sending))
             ).all()
-            session.expunge_all()
-        if not rows:
-            return False
-        await asyncio.gather(*(self._send_one(row) for row in rows))
-        return True
+            jobs = []
+            for candidate in candidates:
+                if len(jobs) >= limit:
+                    break
+                if candidate.contact_id in self._to_send:
+                    continue
+                row = _run(session, _CLAIM_REPLY, b_id=candidate.id, b_now=now,
+                           b_owner=self.worker_id,
+                           b_until=now + timedelta(seconds=OUTBOX_LEASE_SECONDS)).first()
+                if row is not None:
+                    jobs.append(OutboxJob(candidate.id, row.contact_id, row.channel,
+                                          row.payload, row.attempts))
+        return jobs
 
-    async def _send_one(self, row: OutboxMessage) -> None:
-        sender = self.senders[row.channel]
-        with self.db.session() as session:
-            address = self.vault.address_of(session, row.contact_id, row.channel)
-        if address is None:  # the contact erased their data meanwhile
-            self._mark(row, status="failed", last_error="no address")
+    def _unclaim(self, outbox_ids: list[int]) -> None:
+        """Give back replies this worker claimed but will not send now (the scan takes them
+        again, in order, when they are due)."""
+        if not outbox_ids:
             return
-        attempts = row.attempts + 1
+        with self.db.session() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(outbox_ids),
+                       OutboxMessage.lease_owner == self.worker_id)
+                .values(lease_owner=None, next_attempt_at=utcnow())
+                .execution_options(synchronize_session=False))
+
+    def _address(self, contact_id: str, channel: str) -> str | None:
+        address = self._addresses.get_fresh(contact_id)
+        if address is None:
+            with self.db.session() as session:
+                address = self.vault.address_of(session, contact_id, channel)
+            if address is not None:
+                self._addresses.put(contact_id, address)
+        return address
+
+    async def _send_one(self, job: OutboxJob) -> bool:
+        """Send one claimed reply; False when it was not sent (retried later, or failed)."""
+        sender = self.senders[job.channel]
+        address = self._address(job.contact_id, job.channel)
+        if address is None:  # the contact erased their data meanwhile
+            self._mark(job, status="failed", last_error="no address")
+            return False
+        attempts = job.attempts + 1
         try:
-            provider_id = await sender.send(address, Reply.from_json(row.payload))
+            provider_id = await sender.send(address, Reply.from_json(job.payload),
+                                            last_inbound_at=job.last_inbound_at)
         except SendError as exc:
             if not exc.retryable or attempts >= 12:
                 log.error("outbox: reply %s failed for good after %d attempt(s): %s",
-                          row.id, attempts, exc)
-                self._mark(row, status="failed", attempts=attempts, last_error=str(exc)[:500])
-                return
+                          job.id, attempts, exc)
+                self._mark(job, status="failed", attempts=attempts, last_error=str(exc)[:500])
+                return False
             delay = exc.retry_after if exc.retry_after else backoff_seconds(attempts)
-            log.warning("outbox: reply %s not accepted (%s); retry in %.1f s", row.id, exc, delay)
-            self._mark(row, attempts=attempts, last_error=str(exc)[:500],
+            log.warning("outbox: reply %s not accepted (%s); retry in %.1f s", job.id, exc, delay)
+            self._mark(job, attempts=attempts, last_error=str(exc)[:500],
                        next_attempt_at=utcnow() + timedelta(seconds=delay))
-            return
+            return False
         note = None
         if isinstance(provider_id, Sent):
             provider_id, note = provider_id.provider_message_id, provider_id.note
-        self._mark(row, status="sent", attempts=attempts, provider_message_id=provider_id,
+        self._mark(job, status="sent", attempts=attempts, provider_message_id=provider_id,
                    sent_at=utcnow(), last_error=note)
+        return True
 
-    def _mark(self, row: OutboxMessage, **values: Any) -> None:
+    def _mark(self, job: OutboxJob, **values: Any) -> None:
+        values["lease_owner"] = None
         with self.db.session() as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
-                            .values(**values))
+            _run(session, _update_by_id("outbox", tuple(sorted(values))), b_id=job.id,
+                 **{f"b_{k}": v for k, v in values.items()})
 
     # --------------------------------------------------- what channel adapters ask
     _STATUS_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}

@@ -108,7 +108,8 @@ class OutboxMessage(Base):
     """Every reply, stored before it is sent, retried until the channel accepts it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_contact_pending", "contact_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     contact_id: Mapped[str] = mapped_column(
@@ -123,6 +124,8 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The worker sending this reply; `next_attempt_at` is then the end of its lease.
+    lease_owner: Mapped[str | None] = mapped_column(String(64), index=True)
     provider_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

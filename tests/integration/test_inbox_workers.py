@@ -88,3 +88,121 @@ async def test_two_workers_answer_each_message_once_and_in_order(database_url):
     await http.aclose()
     for g in gateways:
         g.db.dispose()
+
+
+class RecordingSender:
+    """A channel that records what it was asked to send; the first `fail` sends of a text
+    are refused once with a retryable error (as a 429 or a 5xx would be)."""
+
+    def __init__(self, fail: set[str] | None = None):
+        self.sent: list[tuple[str, str]] = []
+        self.fail = set(fail or ())
+
+    async def send(self, address, reply, *, last_inbound_at=None):
+        from bot.core.gateway import SendError
+
+        await asyncio.sleep(0.002)
+        if reply.text in self.fail:
+            self.fail.discard(reply.text)
+            raise SendError("busy", retry_after=0.3)
+        self.sent.append((address, reply.text))
+        return f"id-{len(self.sent)}"
+
+
+async def _drain(gateways, db, predicate, rounds=400):
+    for _ in range(rounds):
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_two_workers_send_each_reply_once_and_in_order(database_url):
+    """Two app processes (here: two threads, each with its own event loop and connections,
+    so that they really run side by side) share one database: every reply reaches the channel
+    exactly once, in order per contact (the outbox is claimed, not just read)."""
+    import threading
+    import time
+
+    settings = replace(load_settings(), database_url=database_url, worker_poll_seconds=0.02)
+    Database(database_url).upgrade()
+    sender = RecordingSender()
+    contacts, per_contact = 10, 6
+    writer = Gateway(settings, Database(database_url), RasaClient("http://rasa.test", None))
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def process(n: int) -> None:
+        async def main() -> None:
+            rasa = CountingRasa()
+            http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
+            gateway = Gateway(settings, Database(database_url),
+                              RasaClient("http://rasa.test", http),
+                              senders={"telegram": sender}, worker_id=f"worker-{n}")
+            halt = asyncio.Event()
+            workers = [asyncio.create_task(gateway.run_inbox_worker(halt)),
+                       asyncio.create_task(gateway.run_outbox_worker(halt))]
+            while not stop.is_set():
+                await asyncio.sleep(0.02)
+            halt.set()
+            await asyncio.gather(*workers)
+            await http.aclose()
+            gateway.db.dispose()
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=process, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    # Messages arrive while both workers scan the inbox and the outbox.
+    for i in range(per_contact):
+        for c in range(contacts):
+            writer.accept(Inbound(Channel.TELEGRAM, f"u-{c}-{i}", f"{9000 + c}",
+                                  InboundKind.TEXT, text=f"message {i}"))
+        await asyncio.sleep(0.01)
+    deadline = time.monotonic() + 30
+    while len(sender.sent) < contacts * per_contact and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # anything sent twice would arrive meanwhile
+    stop.set()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert len(sender.sent) == contacts * per_contact
+    by_address = defaultdict(list)
+    for address, body in sender.sent:
+        by_address[address].append(body)
+    for address, bodies in by_address.items():
+        assert bodies == [f"ok message {i}" for i in range(per_contact)], address
+    with writer.db.session() as session:
+        rows = session.query(OutboxMessage).all()
+        assert {row.status for row in rows} == {"sent"}
+        assert all(row.lease_owner is None for row in rows)
+    writer.db.dispose()
+
+
+async def test_a_reply_waiting_for_a_retry_is_not_overtaken(database_url):
+    settings = replace(load_settings(), database_url=database_url, worker_poll_seconds=0.05)
+    Database(database_url).upgrade()
+    rasa = CountingRasa()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
+    sender = RecordingSender(fail={"ok first"})
+    gateway = Gateway(settings, Database(database_url), RasaClient("http://rasa.test", http),
+                      senders={"telegram": sender})
+    stop = asyncio.Event()
+    workers = [asyncio.create_task(gateway.run_inbox_worker(stop)),
+               asyncio.create_task(gateway.run_outbox_worker(stop))]
+    gateway.accept(Inbound(Channel.TELEGRAM, "r-1", "4242", InboundKind.TEXT, text="first"))
+    await _drain([gateway], gateway.db, lambda: rasa.seen)
+    await asyncio.sleep(0.1)  # the first reply was refused and waits for its retry
+    gateway.accept(Inbound(Channel.TELEGRAM, "r-2", "4242", InboundKind.TEXT, text="second"))
+    done = await _drain([gateway], gateway.db, lambda: len(sender.sent) >= 2)
+    stop.set()
+    await asyncio.gather(*workers)
+    assert done
+    assert [body for _, body in sender.sent] == ["ok first", "ok second"]
+    await http.aclose()
+    gateway.db.dispose()
