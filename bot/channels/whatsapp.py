@@ -211,6 +211,9 @@ class _OutsideWindow(Exception):
 # ------------------------------------------------------------------------------- adapter
 class WhatsAppChannel:
     name = Channel.WHATSAPP.value
+    # Outside the 24-hour window a reply is held (a template goes instead) until the user
+    # writes again: the gateway then sends it (Sent.held).
+    holds_replies = True
     SEND_TIMEOUT = 15.0
     MEDIA_TIMEOUT = 60.0
     # A receipt can overtake the API's answer to our send (the wamid is not stored yet):
@@ -333,14 +336,16 @@ class WhatsAppChannel:
 
     def _template_note(self) -> str:
         return (f"outside WhatsApp's 24-hour window: template "
-                f"'{self.settings.whatsapp_template_name}' sent instead of this reply")
+                f"'{self.settings.whatsapp_template_name}' sent; the reply is held and sent "
+                f"when the user writes again")
 
     async def send(self, address: str, reply: Reply, *,
                    last_inbound_at: datetime | None = None) -> str | Sent | None:
         template = render.whatsapp_template(reply.template or self.settings.whatsapp_template_name)
-        if reply.template or self._window_closed(address, last_inbound_at):
-            provider_id = await self._post(address, template)
-            return Sent(provider_id, self._template_note())
+        if reply.template:
+            return Sent(await self._post(address, template), self._template_note())
+        if self._window_closed(address, last_inbound_at):
+            return Sent(await self._post(address, template), self._template_note(), held=True)
         messages = render.whatsapp_messages(reply)
         key = (address, hashlib.sha256(json.dumps(reply.to_json(), sort_keys=True)
                                        .encode()).hexdigest())
@@ -349,8 +354,9 @@ class WhatsAppChannel:
             try:
                 provider_id = await self._post(address, messages[index])
             except _OutsideWindow:
-                self._progress.pop(key, None)
-                return Sent(await self._post(address, template), self._template_note())
+                # Parts already sent stay sent; the rest goes out when the user writes again.
+                return Sent(await self._post(address, template), self._template_note(),
+                            held=True)
             if len(self._progress) > 10_000:
                 self._progress.clear()
             self._progress[key] = index + 1

@@ -49,6 +49,7 @@ BATCH_PER_LEASE = 5
 MAX_MESSAGE_ATTEMPTS = 5
 CACHE_SIZE = 50_000
 _PAUSE = object()
+_HELD = object()
 
 # The hot path's statements, built once: SQLAlchemy then skips building and caching them for
 # every message (measured: ~400 us -> ~80 us a statement on SQLite). Parameters are `b_*`.
@@ -76,6 +77,12 @@ _INBOX_DONE = (update(_I).where(_I.c.id == bindparam("b_id"))
                .values(status="done", processed_at=bindparam("b_now"),
                        attempts=bindparam("b_attempts")))
 _INBOX_STATUS = select(_I.c.status, _I.c.acknowledged).where(_I.c.id == bindparam("b_id"))
+# Replies held until the user writes again (WhatsApp's 24-hour window): due again at once.
+_RELEASE_HELD = (update(_O)
+                 .where(_O.c.contact_id == bindparam("b_contact"), _O.c.status == "held")
+                 .values(status="pending", next_attempt_at=bindparam("b_now"), lease_owner=None))
+_ANY_HELD = (select(_O.c.id)
+             .where(_O.c.contact_id == bindparam("b_contact"), _O.c.status == "held").limit(1))
 _PENDING_OWNERS = (select(_O.c.lease_owner)
                    .where(_O.c.contact_id == bindparam("b_contact"), _O.c.status == "pending")
                    .limit(20))
@@ -145,10 +152,14 @@ class Sender(Protocol):
 @dataclass
 class Sent:
     """What a sender may return instead of a bare provider id, to leave a note on the row
-    (e.g. "outside WhatsApp's 24-hour window: template sent instead")."""
+    (e.g. "outside WhatsApp's 24-hour window: template sent instead").
+
+    `held`: the reply itself did not go out (a template asking the user to write went in its
+    place); the gateway keeps it and sends it as soon as the user writes again."""
 
     provider_message_id: str | None
     note: str | None = None
+    held: bool = False
 
 
 @dataclass
@@ -312,6 +323,9 @@ class Gateway:
                 kind=inbound.kind.value, text=text[:MAX_TEXT_CHARS * 2] if text else text,
                 payload=record, status="pending", attempts=0, acknowledged=False,
                 received_at=now).scalar_one()
+            released = 0
+            if getattr(self.senders.get(channel), "holds_replies", False):
+                released = _run(session, _RELEASE_HELD, b_contact=contact.id, b_now=now).rowcount
             if keep_media:  # fetched later by the channel; never dropped
                 session.add(MediaFile(inbox_id=inbox_id, contact_id=contact.id,
                                       channel=channel, kind=inbound.media.kind,
@@ -324,6 +338,10 @@ class Gateway:
                  inbound.kind.value)
         self._ready[contact.id] = None
         self._wake_inbox.set()
+        if released:
+            log.info("outbox: %d held repl%s of %s due again (the user wrote)", released,
+                     "y" if released == 1 else "ies", contact.id)
+            self._wake_outbox.set()
         return accepted
 
     def _touch_contact(self, session: Session, channel: str, digest: str, address: str,
@@ -856,7 +874,12 @@ class Gateway:
             queue = self._to_send.get(contact_id)
             while queue:
                 job = queue.popleft()
-                if not await self._send_one(job):
+                sent = await self._send_one(job)
+                if sent is _HELD:
+                    # The user was asked to write again: what follows waits with this reply.
+                    self._hold([later.id for later in queue])
+                    queue.clear()
+                elif not sent:
                     # Kept in order: what follows waits behind the reply that failed.
                     self._unclaim([later.id for later in queue])
                     queue.clear()
@@ -912,6 +935,17 @@ class Gateway:
                 .values(lease_owner=None, next_attempt_at=utcnow())
                 .execution_options(synchronize_session=False))
 
+    def _hold(self, outbox_ids: list[int]) -> None:
+        if not outbox_ids:
+            return
+        with self.db.session() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status == "pending")
+                .values(status="held", lease_owner=None,
+                        last_error="held until the user writes again (a template was sent)")
+                .execution_options(synchronize_session=False))
+
     def _address(self, contact_id: str, channel: str) -> str | None:
         address = self._addresses.get_fresh(contact_id)
         if address is None:
@@ -921,13 +955,21 @@ class Gateway:
                 self._addresses.put(contact_id, address)
         return address
 
-    async def _send_one(self, job: OutboxJob) -> bool:
-        """Send one claimed reply; False when it was not sent (retried later, or failed)."""
+    async def _send_one(self, job: OutboxJob):
+        """Send one claimed reply; False when it was not sent (retried later, or failed),
+        _HELD when it waits for the user to write again."""
         sender = self.senders[job.channel]
         address = self._address(job.contact_id, job.channel)
         if address is None:  # the contact erased their data meanwhile
             self._mark(job, status="failed", last_error="no address")
             return False
+        if job.last_inbound_at is None and getattr(sender, "holds_replies", False):
+            # Not an answer to a message just received: if a reply is already held for this
+            # user (a template went out), this one waits with it rather than send another.
+            with self.db.session() as session:
+                if _run(session, _ANY_HELD, b_contact=job.contact_id).first() is not None:
+                    self._hold([job.id])
+                    return _HELD
         attempts = job.attempts + 1
         try:
             provider_id = await sender.send(address, Reply.from_json(job.payload),
@@ -943,12 +985,13 @@ class Gateway:
             self._mark(job, attempts=attempts, last_error=str(exc)[:500],
                        next_attempt_at=utcnow() + timedelta(seconds=delay))
             return False
-        note = None
+        note, held = None, False
         if isinstance(provider_id, Sent):
-            provider_id, note = provider_id.provider_message_id, provider_id.note
-        self._mark(job, status="sent", attempts=attempts, provider_message_id=provider_id,
-                   sent_at=utcnow(), last_error=note)
-        return True
+            provider_id, note, held = (provider_id.provider_message_id, provider_id.note,
+                                       provider_id.held)
+        self._mark(job, status="held" if held else "sent", attempts=attempts,
+                   provider_message_id=provider_id, sent_at=utcnow(), last_error=note)
+        return _HELD if held else True
 
     def _mark(self, job: OutboxJob, **values: Any) -> None:
         values["lease_owner"] = None
@@ -970,7 +1013,9 @@ class Gateway:
             if row is None:
                 return False
             rank = self._STATUS_RANK
-            if status == "failed":
+            if row.status == "held":
+                pass  # a receipt of the template sent in its place: the reply still waits
+            elif status == "failed":
                 if row.status != "read":
                     row.status, row.last_error = "failed", (error or "failed")[:500]
             elif status in rank and rank[status] > rank.get(row.status, 0):

@@ -3,6 +3,7 @@ fake Rasa, both on loopback; deliveries signed like Meta signs them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import timedelta
@@ -239,16 +240,29 @@ async def test_outside_the_24_hour_window_only_the_template_is_sent(app, fakes):
     template = sent_to_user(graph)[1]
     assert template["type"] == "template"
     assert template["template"] == {"name": "reprise_conversation", "language": {"code": "fr"}}
-    await wait_for(lambda: app.outbox()[1].status == "sent")
+    await wait_for(lambda: app.outbox()[1].status == "held")
     late = app.outbox()[1]
     assert "24-hour window" in late.last_error and "reprise_conversation" in late.last_error
+    # A second reply meanwhile waits with the first: no second template.
+    _queue_reply(app, "Et une deuxième nouvelle.")
+    await wait_for(lambda: app.outbox()[2].status == "held")
+    await asyncio.sleep(0.3)
+    assert len(sent_to_user(graph)) == 2
+    # The user answers the template: the held replies go out first, in order, then the answer.
+    await deliver(app, meta.webhook([meta.text_message(PHONE, "Oui")]))
+    await wait_for(lambda: len(sent_to_user(graph)) == 5)
+    bodies = [(b.get("text") or {}).get("body") or b["interactive"]["body"]["text"]
+              for b in sent_to_user(graph)[2:]]
+    assert bodies[:2] == ["Votre demande a une réponse.", "Et une deuxième nouvelle."]
+    assert bodies[2] == "Vous avez dit : oui"
+    await wait_for(lambda: all(row.status == "sent" for row in app.outbox()))
 
 
 async def test_meta_refusing_free_text_falls_back_to_the_template(app, fakes):
     graph, _ = fakes
     graph.fail_next(1, status=400, code=131047, match="messages")
     await deliver(app, meta.webhook([meta.text_message(PHONE, "Bonjour")]))
-    [out] = await wait_for(lambda: app.outbox(OutboxMessage.status == "sent"))
+    [out] = await wait_for(lambda: app.outbox(OutboxMessage.status == "held"))
     assert [body["type"] for body in sent_to_user(graph)] == ["interactive", "template"]
     assert "24-hour window" in out.last_error
 
