@@ -1,10 +1,18 @@
 """`make bench`: the figures of the walking skeleton, measured against bare Rasa in one run.
 
-    python -m bot.devtools.bench [--messages 200] [--users 200] [--concurrency 32]
-        [--reply-timeout 60] [--fault-seconds 30] [--fault-users N] [--fault-path telegram]
+    python -m bot.devtools.bench [--setup production|embedded] [--rasa-workers 2]
+        [--postgres-url URL] [--redis-url URL] [--messages 200] [--users 200]
+        [--concurrency 32] [--reply-timeout 60] [--fault-seconds 30] [--fault-users N]
+        [--fault-path telegram] [--fault-after 5]
 
-Starts a fresh stack (Rasa with models/current.tar.gz, the action server, the app on SQLite in
-a temporary folder) and reports:
+Starts a fresh stack (Rasa with models/current.tar.gz, the action server, the app) in one of
+two setups:
+- `production` (the default), what docker-compose.yml deploys: the app's database and Rasa's
+  tracker store on PostgreSQL (two fresh databases, dropped at the end), Rasa's lock store on
+  Redis, and `--rasa-workers` Rasa Sanic workers;
+- `embedded`, what `make run` does: the app and Rasa's tracker on SQLite in a temporary
+  folder, one Rasa process, no lock store;
+and reports:
 - cold start: from launching the processes to the first answered `/api/chat` request;
 - sequential round trips: `/api/chat` against Rasa's REST channel called directly with the same
   messages, interleaved so that both see the same machine load; p50/p95 and their ratio;
@@ -16,26 +24,36 @@ a temporary folder) and reports:
   webhook POSTs, each message timed from its POST to its answer reaching the fake Bot API /
   Graph API (tests/fakes, run in this process), next to direct Rasa measured before and after;
   throughput, p50/p95, lost, answered twice, and the gateway overhead at p95;
+- CPU per answered message in every load phase: CPU seconds (/proc/<pid>/stat utime+stime)
+  used by the app, the action server, Rasa (with its forked workers), PostgreSQL and Redis
+  (production), and this process (the fakes run in it), divided by the messages answered;
 - a fault run: under load on the Telegram path, Rasa is killed for `--fault-seconds`, then
   restarted: lost and twice-answered messages, and how long recovery took.
-These machines are noisy: compare ratios measured in the same run, not absolute numbers.
-See docs/BENCH.md for what each figure means.
+These machines are noisy (the load average at the start and the end is printed): compare
+ratios measured in the same run, not absolute numbers. See docs/BENCH.md for what each figure
+means.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
+import os
+import resource
 import statistics
 import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
 
 import httpx
 
-from bot.devtools.stack import Stack
+from bot.devtools.stack import ProcInfo, Stack, process_table
 
 CONVERSATION = ["Bonjour", "2", "je veux l'autorisation", "menu", "comment éviter le mercure",
                 "merci"]
@@ -77,7 +95,7 @@ async def sequential(stack: Stack, count: int) -> tuple[list[float], list[float]
     return gateway, direct
 
 
-async def load(stack: Stack, path, users: int, concurrency: int) -> dict:
+async def load(stack: Stack, path, users: int, concurrency: int, on_end=None) -> dict:
     latencies: list[float] = []
     lost = 0
     semaphore = asyncio.Semaphore(concurrency)
@@ -100,6 +118,8 @@ async def load(stack: Stack, path, users: int, concurrency: int) -> dict:
         started = time.perf_counter()
         await asyncio.gather(*(user(n, http) for n in range(users)))
         elapsed = time.perf_counter() - started
+    if on_end is not None:
+        on_end()
     return {"rate": len(latencies) / elapsed, "latencies": latencies, "lost": lost,
             "elapsed": elapsed}
 
@@ -318,10 +338,11 @@ async def calibrate(stack: Stack, path, arrivals: Arrivals, timeout: float) -> l
 
 
 async def channel_load(stack: Stack, path, arrivals: Arrivals, parts: list[int], users: int,
-                       concurrency: int, timeout: float, on_start=None) -> dict:
+                       concurrency: int, timeout: float, on_start=None, on_end=None) -> dict:
     """`users` users, each through CONVERSATION, at most `concurrency` messages waiting for
     their answer at a time (as in `load`). A message counts from its webhook POST to the last
-    part of its answer reaching the fake; lost when no answer part came within `timeout`."""
+    part of its answer reaching the fake; lost when no answer part came within `timeout`.
+    `on_end()` is called when the last user is done (before the quiet time for late replies)."""
     arrivals.bind(asyncio.get_running_loop())
     semaphore = asyncio.Semaphore(concurrency)
     records: list[dict] = []
@@ -353,6 +374,8 @@ async def channel_load(stack: Stack, path, arrivals: Arrivals, parts: list[int],
             await on_start(records)
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
+    if on_end is not None:
+        on_end()
     await asyncio.sleep(3)  # late or repeated replies land in the last windows
     return judge(path, arrivals, parts, records, users, elapsed, stats)
 
@@ -392,15 +415,20 @@ def judge(path, arrivals: Arrivals, parts: list[int], records: list[dict], users
 
 
 async def fault_run(stack: Stack, path, arrivals: Arrivals, parts: list[int], users: int,
-                    concurrency: int, fault_seconds: float, warmup: float) -> dict:
-    """Load on a channel path; after `warmup` s kill Rasa for `fault_seconds`, restart it."""
+                    concurrency: int, fault_seconds: float, warmup: float, on_kill=None,
+                    on_end=None) -> dict:
+    """Load on a channel path; after `warmup` s kill Rasa for `fault_seconds`, restart it.
+    `on_kill()` is called right before the kill (the CPU meter's last look at that Rasa)."""
     timeline: dict = {}
 
     async def break_rasa(records: list[dict]) -> None:
         await asyncio.sleep(warmup)
+        if on_kill is not None:
+            await asyncio.to_thread(on_kill)
+        timeline["rasa_processes"] = len(stack.tree("rasa"))
         timeline["kill"] = time.perf_counter()
         timeline["answered_before_kill"] = sum(r["answered"] is not None for r in records)
-        await asyncio.to_thread(stack.kill_one, "rasa")
+        timeline["alive_after_kill"] = len(await asyncio.to_thread(stack.kill_one, "rasa"))
         await asyncio.sleep(fault_seconds)
         timeline["restart"] = time.perf_counter()
         timeline["pending_at_restart"] = [r for r in records if r["answered"] is None]
@@ -410,7 +438,8 @@ async def fault_run(stack: Stack, path, arrivals: Arrivals, parts: list[int], us
 
     # Long enough for the outage and a Rasa start on a busy machine.
     result = await channel_load(stack, path, arrivals, parts, users, concurrency,
-                                timeout=fault_seconds + 600, on_start=break_rasa)
+                                timeout=fault_seconds + 600, on_start=break_rasa,
+                                on_end=on_end)
     pending = timeline.get("pending_at_restart", [])
     answered = [r["answered"] for r in pending if r["answered"] is not None]
     result.update(
@@ -421,15 +450,19 @@ async def fault_run(stack: Stack, path, arrivals: Arrivals, parts: list[int], us
         recovery_after_back=(max(answered) - timeline["back"]) if answered else 0.0,
         parts=parts,
         answered_before_kill=timeline["answered_before_kill"],
+        rasa_processes=timeline["rasa_processes"],
+        alive_after_kill=timeline["alive_after_kill"],
     )
     return result
 
 
 def inbox_summary(database_url: str, channel: str) -> dict[str, int]:
     """What the app's own tables say (inbox rows by status; replies per message)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    engine = create_engine(database_url)
+    from bot.store.db import make_engine
+
+    engine = make_engine(database_url)  # postgresql:// -> the app's driver (psycopg)
     try:
         with engine.connect() as connection:
             rows = connection.execute(text(
@@ -443,6 +476,209 @@ def inbox_summary(database_url: str, channel: str) -> dict[str, int]:
     summary = {f"inbox {status}": count for status, count in rows}
     summary["outbox not sent"] = unsent
     return summary
+
+
+# ------------------------------------------------------------------------------------------
+# CPU accounting: CPU seconds used by each process group during a phase, per answered message.
+
+CPU_GROUPS = ("app", "actions", "rasa", "postgres", "redis", "bench")
+STACK_GROUPS = ("app", "actions", "rasa")  # our processes and their children
+SERVER_COMMANDS = {"postgres": "postgres", "redis": "redis-server"}  # by command name
+
+
+@dataclass(frozen=True)
+class CpuSnapshot:
+    """At one moment: the processes of each group (by (pid, start time)) and this process's
+    own CPU seconds (getrusage: all its threads, the fakes included; not its children)."""
+
+    at: float
+    groups: dict[str, dict[tuple[int, int], ProcInfo]]
+    bench: float
+
+
+def cpu_snapshot(stack: Stack, servers: tuple[str, ...] = ()) -> CpuSnapshot:
+    table = process_table()
+    groups = {name: {info.key: info for info in stack.tree(name, table)}
+              for name in STACK_GROUPS}
+    for name in servers:
+        groups[name] = {info.key: info for info in table.values()
+                        if info.comm == SERVER_COMMANDS[name]}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return CpuSnapshot(time.perf_counter(), groups, usage.ru_utime + usage.ru_stime)
+
+
+def group_cpu(before: dict[tuple[int, int], ProcInfo],
+              after: dict[tuple[int, int], ProcInfo]) -> float:
+    """CPU seconds a group of processes used between two looks at it.
+
+    A process seen both times counts the difference, a new one all it used. One that exited
+    in between counts when a process of the group waited for it (a PostgreSQL backend closed
+    by a connection pool, reaped by the postmaster): the kernel then added all its CPU to
+    that parent's cutime+cstime, which counts, so what it had used at the first look is taken
+    off again. Otherwise what it used since the first look is lost: look right before killing
+    a process."""
+    total = 0.0
+    for key, info in after.items():
+        old = before.get(key)
+        total += info.cpu + info.reaped - ((old.cpu + old.reaped) if old else 0.0)
+    by_pid = {info.pid: info for info in before.values()}
+    for key, info in before.items():
+        if key in after:
+            continue
+        parent = by_pid.get(info.ppid)
+        while parent is not None and parent.key not in after:
+            parent = by_pid.get(parent.ppid) if parent.ppid != parent.pid else None
+        if parent is not None:
+            total -= info.cpu + info.reaped
+    return total
+
+
+def phase_cpu(snapshots: list[CpuSnapshot]) -> dict:
+    """CPU seconds per group (and "total") from the first snapshot to the last, summed over
+    the intervals between consecutive snapshots; "wall": the seconds between first and last."""
+    seconds = {name: 0.0 for name in CPU_GROUPS if name == "bench"
+               or any(name in snapshot.groups for snapshot in snapshots)}
+    for before, after in zip(snapshots, snapshots[1:]):
+        for name in after.groups:
+            seconds[name] += group_cpu(before.groups.get(name, {}), after.groups[name])
+        seconds["bench"] += after.bench - before.bench
+    seconds["total"] = sum(seconds.values())
+    return {"seconds": seconds, "wall": snapshots[-1].at - snapshots[0].at}
+
+
+def cpu_ms_per_message(cpu: dict, answered: int) -> dict[str, float]:
+    """CPU milliseconds per answered message, per group and in total (NaN if none answered)."""
+    return {name: (value * 1000 / answered if answered else math.nan)
+            for name, value in cpu["seconds"].items()}
+
+
+class CpuMeter:
+    """Snapshots of one phase: `phase(run)` calls `run(mark)`; the phase calls `mark()` when
+    its load is over (and right before killing a process); the first snapshot is taken before."""
+
+    def __init__(self, stack: Stack, servers: tuple[str, ...]):
+        self.stack, self.servers = stack, servers
+
+    def phase(self, run: Callable[[Callable[[], None]], object]) -> tuple[object, dict]:
+        snapshots = [cpu_snapshot(self.stack, self.servers)]
+        result = run(lambda: snapshots.append(cpu_snapshot(self.stack, self.servers)))
+        if len(snapshots) == 1:
+            snapshots.append(cpu_snapshot(self.stack, self.servers))
+        return result, phase_cpu(snapshots)
+
+
+# ------------------------------------------------------------------------------------------
+# Setups: production (PostgreSQL, Redis, several Rasa workers, as docker-compose.yml) or
+# embedded (SQLite, one Rasa process, as `make run`).
+
+@dataclass
+class Setup:
+    name: str
+    database_url: str
+    tracker_url: str | None = None
+    redis_url: str | None = None
+    rasa_workers: int = 1
+    servers: tuple[str, ...] = ()  # CPU groups outside our stack
+    lines: list[tuple[str, str]] = field(default_factory=list)  # for the header
+    databases: list[str] = field(default_factory=list)  # created here, dropped by cleanup()
+    admin_url: str | None = None
+
+    def cleanup(self) -> None:
+        if not self.databases:
+            return
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                for name in self.databases:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            self.databases = []
+        finally:
+            admin.dispose()
+
+
+def database_url(server_url: str, database: str, driver: str = "postgresql") -> str:
+    """The URL of `database` on the server of `server_url` (its own database, if any, is only
+    where to log in); with the password, since the processes need it."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(server_url).set(drivername=driver, database=database) \
+        .render_as_string(hide_password=False)
+
+
+def redact(url: str) -> str:
+    """A URL fit to print: the password replaced by ***."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
+def production_setup(postgres_url: str, redis_url: str, rasa_workers: int) -> Setup:
+    """Check that PostgreSQL and Redis answer, create the two databases of this run."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    login_db = make_url(postgres_url).database or "postgres"
+    admin_url = database_url(postgres_url, login_db, "postgresql+psycopg")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 5})
+    run = uuid.uuid4().hex[:8]
+    app_db, tracker_db = f"bench_{run}_app", f"bench_{run}_tracker"
+    try:
+        with admin.connect() as connection:
+            version = str(connection.execute(text("SHOW server_version")).scalar()).split()[0]
+            for name in (app_db, tracker_db):
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure means: no usable PostgreSQL
+        raise SystemExit(f"bench: PostgreSQL at {redact(postgres_url)} is not usable "
+                         f"({_first_line(error)}); pass --postgres-url, or use --setup "
+                         f"embedded") from None
+    finally:
+        admin.dispose()
+    setup = Setup(
+        name="production", database_url=database_url(postgres_url, app_db),
+        tracker_url=database_url(postgres_url, tracker_db), redis_url=redis_url,
+        rasa_workers=rasa_workers, servers=("postgres", "redis"),
+        databases=[app_db, tracker_db], admin_url=admin_url)
+    try:
+        import redis
+
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5)
+        try:
+            redis_version = client.info("server").get("redis_version", "?")
+        finally:
+            client.close()
+    except Exception as error:  # noqa: BLE001
+        setup.cleanup()
+        raise SystemExit(f"bench: Redis at {redact(redis_url)} is not reachable "
+                         f"({_first_line(error)}); pass --redis-url, or use --setup "
+                         f"embedded") from None
+    server = make_url(postgres_url)
+    where = f"{server.host or 'localhost'}:{server.port or 5432}"
+    setup.lines = [
+        ("setup:", f"production (as docker-compose.yml), {rasa_workers} Rasa worker"
+                   f"{'s' if rasa_workers > 1 else ''}"),
+        ("  app database:", f"PostgreSQL {version} at {where}, database {app_db}"),
+        ("  Rasa tracker store:", f"PostgreSQL {version} at {where}, database {tracker_db}"),
+        ("  Rasa lock store:", f"Redis {redis_version} at {redact(redis_url)}"),
+    ]
+    return setup
+
+
+def embedded_setup(workdir: Path) -> Setup:
+    return Setup(name="embedded", database_url=f"sqlite:///{workdir / 'assistant.db'}",
+                 lines=[("setup:", "embedded (as make run), 1 Rasa process"),
+                        ("  app database:", f"SQLite, {workdir / 'assistant.db'}"),
+                        ("  Rasa tracker store:", f"SQLite, {workdir / 'rasa-tracker.db'}"),
+                        ("  Rasa lock store:", "none (in memory, one Rasa process)")])
 
 
 def _ms(value: float) -> str:
@@ -498,6 +734,31 @@ def print_channels(args, directs: list[dict], paths: list[dict],
     return overheads
 
 
+def answered(result: dict) -> int:
+    """Messages answered in a load phase: `load` times every request (and counts the failed
+    ones as lost); the channel paths time only the answered messages."""
+    if "records" in result:
+        return len(result["latencies"])
+    return len(result["latencies"]) - result["lost"]
+
+
+def print_cpu(phases: list[tuple[str, int, dict]]) -> None:
+    """The CPU table: (phase name, answered messages, phase_cpu(...)) per load phase."""
+    print("\n== CPU ms per answered message (CPU seconds each group used during the phase / "
+          "messages answered) ==")
+    print(f"{'phase':28} {'answered':>8}" + "".join(f" {name:>8}" for name in CPU_GROUPS) +
+          f" {'total':>8} {'cores busy':>10}")
+    for name, answered, cpu in phases:
+        per_message = cpu_ms_per_message(cpu, answered)
+        cells = "".join(f" {per_message[group]:8.1f}" if group in per_message else f" {'-':>8}"
+                        for group in CPU_GROUPS)
+        busy = cpu["seconds"]["total"] / cpu["wall"] if cpu["wall"] > 0 else math.nan
+        print(f"{name:28} {answered:8d}{cells} {per_message['total']:8.1f} {busy:10.2f}")
+    print("  rasa: the Rasa process and its forked children (Sanic workers); postgres, redis: "
+          "every process of that\n  name on the machine; bench: this process (the load "
+          "clients and the fake APIs); cores busy: CPU s / wall s")
+
+
 def print_fault(args, result: dict, database: dict[str, int]) -> None:
     print(f"\n== fault: Rasa killed for {args.fault_seconds:.0f} s under load on the "
           f"{result['name']} path ({args.fault_users} users x {len(CONVERSATION)} messages, "
@@ -512,6 +773,8 @@ def print_fault(args, result: dict, database: dict[str, int]) -> None:
         f"  (turn sizes {result['parts']}; acknowledgement included)")
     print(f"answers incomplete:               {result['partial']}")
     print(f"answered before the kill:         {result['answered_before_kill']} messages")
+    print(f"Rasa processes killed (SIGKILL):  {result['rasa_processes']}, "
+          f"{result['alive_after_kill']} still alive after it")
     print(f"waiting for an answer at restart: {result['pending_at_restart']} messages")
     print(f"kill -> Rasa answering again:     {result['kill_to_back']:6.1f} s  (restart -> "
           f"ready {result['restart_to_back']:.1f} s)")
@@ -539,73 +802,116 @@ def main() -> None:
     parser.add_argument("--fault-path", choices=("telegram", "whatsapp"), default="telegram")
     parser.add_argument("--fault-after", type=float, default=5.0,
                         help="seconds of load before Rasa is killed")
+    parser.add_argument("--setup", choices=("production", "embedded"), default="production",
+                        help="production: PostgreSQL, Redis lock store, several Rasa workers "
+                             "(docker-compose.yml); embedded: SQLite, one Rasa (make run)")
+    parser.add_argument("--rasa-workers", type=int, default=None,
+                        help="Rasa Sanic workers (production only; default 2)")
+    parser.add_argument("--postgres-url",
+                        default=os.environ.get("BENCH_POSTGRES_URL")
+                        or "postgresql://postgres@127.0.0.1:5432",
+                        help="PostgreSQL server for the production setup (env BENCH_POSTGRES_URL)")
+    parser.add_argument("--redis-url",
+                        default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+                        help="Redis for Rasa's lock store in the production setup (env REDIS_URL)")
     args = parser.parse_args()
     args.fault_users = args.fault_users or args.users
+    if args.rasa_workers is None:
+        args.rasa_workers = 2 if args.setup == "production" else 1
+    if args.rasa_workers < 1:
+        parser.error("--rasa-workers must be at least 1")
+    if args.setup == "embedded" and args.rasa_workers != 1:
+        parser.error("--setup embedded runs one Rasa process (no lock store); several workers "
+                     "need --setup production")
 
+    load_at_start = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    arrivals = Arrivals()
-    telegram, graph = make_fakes(arrivals)
-    database_url = f"sqlite:///{workdir / 'assistant.db'}"
-    # Any free ports, not 5005/5055: a Rasa of someone else's `make run` on the usual port
-    # would otherwise answer in place of ours (and survive our fault run).
-    stack = Stack.create(workdir, usual_ports=False, database_url=database_url,
-                         extra_env={"LOG_LEVEL": "WARNING"})
-    stack.extra_env.update(channel_env(telegram, graph, stack.app_port))
-    started = time.monotonic()
-    stack.start()
+    setup = (production_setup(args.postgres_url, args.redis_url, args.rasa_workers)
+             if args.setup == "production" else embedded_setup(workdir))
+    database_url = setup.database_url
     fault = None
     try:
-        stack.wait_app(60)
-        while True:  # cold start: until the first real answer (with the menu)
-            try:
-                data = httpx.post(f"{stack.app_url}/api/chat",
-                                  json={"sender": "cold", "text": "Bonjour"}, timeout=30).json()
-                if data["replies"] and not data.get("pending"):
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() - started > 400:
-                raise SystemExit("bench: no answer within 400 s")
-            time.sleep(0.2)
-        cold = time.monotonic() - started
-        for name, process in stack.processes.items():
-            if process.poll() is not None:
-                raise SystemExit(f"bench: {name} exited ({process.returncode}); see "
-                                 f"{workdir / 'logs' / (name + '.log')}")
-        asyncio.run(sequential(stack, 20))  # warm-up
-        gateway, direct = asyncio.run(sequential(stack, args.messages))
-        via_gateway = asyncio.run(load(stack, chat_once, args.users, args.concurrency))
-        via_rasa = asyncio.run(load(stack, rasa_once, args.users, args.concurrency))
-        channel_paths = {"telegram": (TelegramPath(700_000_000), TelegramPath(600_000_000)),
-                         "whatsapp": (WhatsAppPath(22_370_000_000), WhatsAppPath(22_360_000_000))}
-        parts, via_channels = {}, []
-        for key, (path, calibration_path) in channel_paths.items():
-            parts[key] = asyncio.run(calibrate(stack, calibration_path, arrivals,
-                                               args.reply_timeout))
-            via_channels.append(asyncio.run(channel_load(
-                stack, path, arrivals, parts[key], args.users, args.concurrency,
-                args.reply_timeout)))
-        # Direct Rasa once more: the reference brackets the channel paths in time.
-        via_rasa_after = asyncio.run(load(stack, rasa_once, args.users, args.concurrency))
-        memory = {name: stack.rss_mb(name) for name in ("app", "actions", "rasa")}
-        if args.fault_seconds > 0:
-            fault_path = (TelegramPath(800_000_000) if args.fault_path == "telegram"
-                          else WhatsAppPath(22_380_000_000))
-            before = inbox_summary(database_url, args.fault_path)
-            fault = asyncio.run(fault_run(stack, fault_path, arrivals, parts[args.fault_path],
-                                          args.fault_users, args.concurrency,
-                                          args.fault_seconds, args.fault_after))
-            after = inbox_summary(database_url, args.fault_path)
-            fault_database = {key: after.get(key, 0) - before.get(key, 0)
-                              for key in after if key != "outbox not sent"}
-            fault_database["outbox not sent"] = after["outbox not sent"]
+        arrivals = Arrivals()
+        telegram, graph = make_fakes(arrivals)
+        # Any free ports, not 5005/5055: a Rasa of someone else's `make run` on the usual port
+        # would otherwise answer in place of ours (and survive our fault run).
+        stack = Stack.create(workdir, usual_ports=False, database_url=database_url,
+                             extra_env={"LOG_LEVEL": "WARNING"},
+                             tracker_url=setup.tracker_url, redis_url=setup.redis_url,
+                             rasa_workers=setup.rasa_workers)
+        stack.extra_env.update(channel_env(telegram, graph, stack.app_port))
+        meter = CpuMeter(stack, setup.servers)
+        cpu: dict[str, dict] = {}
+        started = time.monotonic()
+        try:
+            stack.start()
+            stack.wait_app(60)
+            while True:  # cold start: until the first real answer (with the menu)
+                try:
+                    data = httpx.post(f"{stack.app_url}/api/chat",
+                                      json={"sender": "cold", "text": "Bonjour"},
+                                      timeout=30).json()
+                    if data["replies"] and not data.get("pending"):
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() - started > 400:
+                    raise SystemExit("bench: no answer within 400 s")
+                time.sleep(0.2)
+            cold = time.monotonic() - started
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    raise SystemExit(f"bench: {name} exited ({process.returncode}); see "
+                                     f"{workdir / 'logs' / (name + '.log')}")
+            asyncio.run(sequential(stack, 20))  # warm-up
+            gateway, direct = asyncio.run(sequential(stack, args.messages))
+            via_gateway, cpu["web /api/chat"] = meter.phase(lambda mark: asyncio.run(
+                load(stack, chat_once, args.users, args.concurrency, on_end=mark)))
+            via_rasa, cpu["Rasa REST direct before"] = meter.phase(lambda mark: asyncio.run(
+                load(stack, rasa_once, args.users, args.concurrency, on_end=mark)))
+            channel_paths = {
+                "telegram": (TelegramPath(700_000_000), TelegramPath(600_000_000)),
+                "whatsapp": (WhatsAppPath(22_370_000_000), WhatsAppPath(22_360_000_000))}
+            parts, via_channels = {}, []
+            for key, (path, calibration_path) in channel_paths.items():
+                parts[key] = asyncio.run(calibrate(stack, calibration_path, arrivals,
+                                                   args.reply_timeout))
+                result, cpu[path.name] = meter.phase(lambda mark: asyncio.run(channel_load(
+                    stack, path, arrivals, parts[key], args.users, args.concurrency,
+                    args.reply_timeout, on_end=mark)))
+                via_channels.append(result)
+            # Direct Rasa once more: the reference brackets the channel paths in time.
+            via_rasa_after, cpu["Rasa REST direct after"] = meter.phase(
+                lambda mark: asyncio.run(load(stack, rasa_once, args.users, args.concurrency,
+                                              on_end=mark)))
+            memory = {name: stack.rss_mb(name) for name in ("app", "actions", "rasa")}
+            if args.fault_seconds > 0:
+                fault_path = (TelegramPath(800_000_000) if args.fault_path == "telegram"
+                              else WhatsAppPath(22_380_000_000))
+                before = inbox_summary(database_url, args.fault_path)
+                fault, fault_cpu = meter.phase(lambda mark: asyncio.run(fault_run(
+                    stack, fault_path, arrivals, parts[args.fault_path], args.fault_users,
+                    args.concurrency, args.fault_seconds, args.fault_after, on_kill=mark,
+                    on_end=mark)))
+                after = inbox_summary(database_url, args.fault_path)
+                fault_database = {key: after.get(key, 0) - before.get(key, 0)
+                                  for key in after if key != "outbox not sent"}
+                fault_database["outbox not sent"] = after["outbox not sent"]
+        finally:
+            stack.stop()
+            telegram.stop()
+            graph.stop()
     finally:
-        stack.stop()
-        telegram.stop()
-        graph.stop()
+        setup.cleanup()
+    load_at_end = os.getloadavg()
 
     overhead = pct(gateway, 0.95) / pct(direct, 0.95)
-    print("\n== bench (2 cores; compare ratios, not absolute figures) ==")
+    print(f"\n== bench ({os.cpu_count()} cores; compare ratios, not absolute figures) ==")
+    for label, value in setup.lines:
+        print(f"{label:31} {value}")
+    print(f"{'load average (1, 5, 15 min):':31} start " +
+          " ".join(f"{x:.2f}" for x in load_at_start) + ", end " +
+          " ".join(f"{x:.2f}" for x in load_at_end))
     print(f"cold start to first answer:     {cold:6.1f} s")
     print(f"/api/chat sequential:           {summary(gateway)}")
     print(f"Rasa REST direct sequential:    {summary(direct)}")
@@ -621,6 +927,14 @@ def main() -> None:
 
     web = dict(via_gateway, name="web /api/chat")
     overheads = print_channels(args, [via_rasa, via_rasa_after], [web, *via_channels], parts)
+    cpu_phases = [
+        ("Rasa REST direct before", answered(via_rasa), cpu["Rasa REST direct before"]),
+        ("Rasa REST direct after", answered(via_rasa_after), cpu["Rasa REST direct after"]),
+        ("web /api/chat", answered(web), cpu["web /api/chat"]),
+        *((result["name"], answered(result), cpu[result["name"]]) for result in via_channels)]
+    if fault is not None:
+        cpu_phases.append((f"fault run ({fault['name']})", answered(fault), fault_cpu))
+    print_cpu(cpu_phases)
     if fault is not None:
         print_fault(args, fault, fault_database)
 

@@ -6,6 +6,7 @@ three start the product the same way. Every process listens on loopback only.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -15,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -37,6 +39,134 @@ def free_port(preferred: int | None = None) -> int:
     raise RuntimeError("no free port")
 
 
+def _yaml_str(value: str) -> str:
+    """A double-quoted YAML scalar (a JSON string is one)."""
+    return json.dumps(value)
+
+
+def endpoints_yaml(actions_port: int, tracker_db: Path, *, tracker_url: str | None = None,
+                   redis_url: str | None = None) -> str:
+    """The endpoints.yml of a local Rasa: the action server on loopback; the tracker in the
+    SQLite file `tracker_db`, or in the SQL database at `tracker_url`; with `redis_url`, the
+    Redis lock store that several Rasa workers need (what docker-compose.yml deploys)."""
+    text = ("# Written by bot/devtools/stack.py for a local run.\n"
+            f"action_endpoint:\n  url: \"http://127.0.0.1:{actions_port}/webhook\"\n")
+    if tracker_url is None:
+        text += f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{tracker_db}\"\n"
+    else:
+        # Keys of rasa.core.tracker_store.SQLTrackerStore: dialect, host (`url`), port, db,
+        # username, password. The driver stays Rasa's own (psycopg2 for postgresql).
+        from sqlalchemy.engine import make_url
+
+        url = make_url(tracker_url)
+        text += f"tracker_store:\n  type: SQL\n  dialect: {url.get_backend_name()}\n"
+        if url.host:
+            text += f"  url: {_yaml_str(url.host)}\n"
+        if url.port:
+            text += f"  port: {url.port}\n"
+        text += f"  db: {_yaml_str(url.database or '')}\n"
+        if url.username:
+            text += f"  username: {_yaml_str(url.username)}\n"
+        if url.password:
+            text += f"  password: {_yaml_str(str(url.password))}\n"
+    if redis_url:
+        redis = urlsplit(redis_url)
+        text += ("lock_store:\n  type: redis\n"
+                 f"  url: \"{redis.hostname or '127.0.0.1'}\"\n"
+                 f"  port: {redis.port or 6379}\n"
+                 f"  db: {int((redis.path or '/0').strip('/') or 0)}\n")
+        if redis.username:
+            text += f"  username: {_yaml_str(unquote(redis.username))}\n"
+        if redis.password:
+            text += f"  password: {_yaml_str(unquote(redis.password))}\n"
+    return text
+
+
+# ------------------------------------------------------------------------------------------
+# Processes: one table of what runs on the machine, read from /proc, for resident memory and
+# CPU time of a process and its children (Rasa's Sanic workers are forked children).
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+PAGE_KB = (os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096) // 1024
+
+
+@dataclass(frozen=True)
+class ProcInfo:
+    """One process, from /proc/<pid>/stat. CPU times in seconds."""
+
+    pid: int
+    ppid: int
+    pgrp: int
+    comm: str
+    state: str  # R running, S sleeping, Z zombie (exited, not yet waited for), ...
+    start: int  # start time in clock ticks after boot: (pid, start) names a process uniquely
+    cpu: float  # utime + stime: CPU used by the process itself (all its threads)
+    reaped: float  # cutime + cstime: CPU of its children that exited and were waited for
+    rss_kb: int
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.pid, self.start
+
+
+def parse_stat(text: str, ticks: int = CLOCK_TICKS, page_kb: int = PAGE_KB) -> ProcInfo:
+    """Parse a /proc/<pid>/stat line (see proc(5): the command name is in parentheses and may
+    itself hold spaces and parentheses; utime, stime, cutime, cstime are fields 14-17)."""
+    head, _, rest = text.rpartition(")")
+    pid, _, comm = head.partition(" (")
+    fields = rest.split()  # fields[0] is field 3 (state)
+    return ProcInfo(pid=int(pid), ppid=int(fields[1]), pgrp=int(fields[2]), comm=comm,
+                    state=fields[0], start=int(fields[19]),
+                    cpu=(int(fields[11]) + int(fields[12])) / ticks,
+                    reaped=(int(fields[13]) + int(fields[14])) / ticks,
+                    rss_kb=int(fields[21]) * page_kb)
+
+
+def process_table() -> dict[int, ProcInfo]:
+    """Every process on the machine. Without /proc (macOS), from ps, without CPU times."""
+    table: dict[int, ProcInfo] = {}
+    proc = Path("/proc")
+    if proc.is_dir():
+        for entry in proc.iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                table[int(entry.name)] = parse_stat((entry / "stat").read_text())
+            except (OSError, ValueError, IndexError):  # exited meanwhile
+                continue
+        return table
+    try:
+        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,pgid=,rss=,comm="],
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return table
+    for line in out.splitlines():
+        parts = line.split(None, 4)
+        if len(parts) == 5:
+            pid, ppid, pgrp, rss = (int(x) for x in parts[:4])
+            table[pid] = ProcInfo(pid, ppid, pgrp, Path(parts[4]).name, "?", 0, 0.0, 0.0, rss)
+    return table
+
+
+def process_tree(root: int, table: dict[int, ProcInfo]) -> list[int]:
+    """`root` and all its descendants (by parent pid) that are in `table`."""
+    children: dict[int, list[int]] = {}
+    for info in table.values():
+        children.setdefault(info.ppid, []).append(info.pid)
+    found, todo = [], [root] if root in table else []
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(child for child in children.get(pid, []) if child != pid)
+    return found
+
+
+def group_alive(pgrp: int, table: dict[int, ProcInfo] | None = None) -> list[ProcInfo]:
+    """Processes of process group `pgrp` that have not exited (zombies do not count)."""
+    table = process_table() if table is None else table
+    return [info for info in table.values() if info.pgrp == pgrp and info.state not in "ZX"]
+
+
 @dataclass
 class Stack:
     """One running assistant. `start()` returns at once; `wait_*` block until ready."""
@@ -49,6 +179,12 @@ class Stack:
     model: Path = MODEL
     rasa_token: str = field(default_factory=lambda: secrets.token_hex(16))
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Several Rasa processes (Sanic workers) need a shared lock store: Redis at this URL.
+    rasa_workers: int = 1
+    redis_url: str | None = None
+    # Rasa's tracker store as an SQLAlchemy URL (postgresql://user:password@host:port/db, as in
+    # production); None keeps the SQLite file rasa-tracker.db in the workdir (`make run`).
+    tracker_url: str | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @classmethod
@@ -90,14 +226,14 @@ class Stack:
 
     def _endpoints(self) -> Path:
         path = self.workdir / "endpoints.yml"
-        tracker_db = self.workdir / "rasa-tracker.db"
-        path.write_text(
-            "# Written by bot/devtools/stack.py for a local run.\n"
-            f"action_endpoint:\n  url: \"http://127.0.0.1:{self.actions_port}/webhook\"\n"
-            "tracker_store:\n  type: SQL\n  dialect: sqlite\n"
-            f"  db: \"{tracker_db}\"\n"
-        )
+        path.write_text(endpoints_yaml(self.actions_port, self.workdir / "rasa-tracker.db",
+                                       tracker_url=self.tracker_url, redis_url=self.redis_url))
         return path
+
+    @property
+    def tracker_db_url(self) -> str:
+        """Rasa's tracker database, for the app's erasure of a conversation."""
+        return self.tracker_url or f"sqlite:///{self.workdir / 'rasa-tracker.db'}"
 
     def _data_key(self) -> str:
         """One encryption key for the app and the action server (both read identifiers)."""
@@ -121,12 +257,16 @@ class Stack:
     def start_rasa(self) -> None:
         if not self.model.exists():
             raise RuntimeError(f"no trained model at {self.model}: run `make train`")
+        if self.rasa_workers > 1 and not self.redis_url:
+            raise RuntimeError("several Rasa workers need the Redis lock store (redis_url)")
+        env = self._env()
+        env["SANIC_WORKERS"] = str(self.rasa_workers)
         self.processes["rasa"] = subprocess.Popen(
             [str(RASA), "run", "--enable-api", "--auth-token", self.rasa_token,
              "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model),
              "--endpoints", str(self._endpoints()),
              "--credentials", str(ROOT / "nlu" / "credentials.yml")],
-            cwd=self.workdir, env=self._env(), stdout=self._log("rasa"),
+            cwd=self.workdir, env=env, stdout=self._log("rasa"),
             stderr=subprocess.STDOUT, start_new_session=True,
         )
 
@@ -147,7 +287,7 @@ class Stack:
                     "RASA_TOKEN": self.rasa_token, "DATABASE_URL": self.database_url,
                     "VAR_DIR": str(self.workdir),
                     # "Delete my data" also removes the conversation from Rasa's tracker store.
-                    "RASA_TRACKER_DB_URL": f"sqlite:///{self.workdir / 'rasa-tracker.db'}"})
+                    "RASA_TRACKER_DB_URL": self.tracker_db_url})
         self.processes["app"] = subprocess.Popen(
             [str(APP_PYTHON), "-m", "bot.app"], cwd=ROOT, env=env,
             stdout=self._log("app"), stderr=subprocess.STDOUT, start_new_session=True,
@@ -209,38 +349,37 @@ class Stack:
                 pass
             process.wait()
 
-    def kill_one(self, name: str) -> None:
-        """Kill without warning, as a crash would."""
+    def kill_one(self, name: str, timeout: float = 10) -> list[ProcInfo]:
+        """Kill without warning, as a crash would: the whole process group (Rasa's forked
+        Sanic workers with it). Waits until none of the group is alive any more and returns
+        those still alive after `timeout` (none expected)."""
         process = self.processes.pop(name, None)
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is None or process.poll() is not None:
+            return []
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + timeout
+        while True:
+            alive = group_alive(process.pid)
+            if not alive or time.monotonic() > deadline:
+                return alive
+            time.sleep(0.1)
 
     def stop(self) -> None:
         for name in ("app", "rasa", "actions"):
             self.stop_one(name)
 
-    def rss_mb(self, name: str) -> float:
-        """Resident memory of a process and its children, in MB."""
+    def tree(self, name: str, table: dict[int, ProcInfo] | None = None) -> list[ProcInfo]:
+        """The processes of one of ours (app, actions, rasa) and their children."""
         process = self.processes.get(name)
         if process is None:
-            return 0.0
-        total, pids = 0, [process.pid]
-        try:
-            out = subprocess.run(["ps", "-o", "pid=,ppid=,rss=", "-e"], capture_output=True,
-                                 text=True, check=True).stdout
-        except (OSError, subprocess.CalledProcessError):
-            return 0.0
-        rows = [tuple(int(x) for x in line.split()) for line in out.splitlines() if line.strip()]
-        children = {}
-        for pid, ppid, rss in rows:
-            children.setdefault(ppid, []).append((pid, rss))
-        rss_of = {pid: rss for pid, _, rss in rows}
-        while pids:
-            pid = pids.pop()
-            total += rss_of.get(pid, 0)
-            pids.extend(child for child, _ in children.get(pid, []))
-        return total / 1024
+            return []
+        table = process_table() if table is None else table
+        return [table[pid] for pid in process_tree(process.pid, table)]
+
+    def rss_mb(self, name: str) -> float:
+        """Resident memory of a process and its children, in MB."""
+        return sum(info.rss_kb for info in self.tree(name)) / 1024
 
 
 def main_guard() -> None:  # pragma: no cover - used by scripts

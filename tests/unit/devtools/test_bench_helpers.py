@@ -1,0 +1,262 @@
+"""The pure pieces of the benchmark and the local stack: endpoints.yml, the process table, CPU
+accounting between snapshots, and the production setup's URLs. No process is started."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.devtools import bench
+from bot.devtools.stack import (ProcInfo, Stack, endpoints_yaml, group_alive, parse_stat,
+                                process_tree)
+
+# The SQLTrackerStore / RedisLockStore arguments of rasa 3.6 that an endpoints.yml may carry
+# (rasa.core.tracker_store.SQLTrackerStore.__init__, `url` being passed as `host`).
+SQL_TRACKER_KEYS = {"type", "dialect", "url", "port", "db", "username", "password", "login_db",
+                    "query"}
+REDIS_LOCK_KEYS = {"type", "url", "port", "db", "username", "password", "use_ssl",
+                   "key_prefix", "socket_timeout"}
+
+
+def make_stack(tmp_path: Path, **kwargs) -> Stack:
+    return Stack(app_port=8001, rasa_port=5006, actions_port=5056, workdir=tmp_path,
+                 database_url=f"sqlite:///{tmp_path / 'assistant.db'}", **kwargs)
+
+
+# ---------------------------------------------------------------------------- endpoints.yml
+
+def test_the_default_endpoints_are_what_make_run_always_had(tmp_path):
+    path = make_stack(tmp_path)._endpoints()
+    assert path == tmp_path / "endpoints.yml"
+    assert path.read_text() == (
+        "# Written by bot/devtools/stack.py for a local run.\n"
+        "action_endpoint:\n  url: \"http://127.0.0.1:5056/webhook\"\n"
+        "tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+        f"  db: \"{tmp_path / 'rasa-tracker.db'}\"\n")
+    endpoints = yaml.safe_load(path.read_text())
+    assert set(endpoints) == {"action_endpoint", "tracker_store"}  # no lock store
+    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "sqlite",
+                                          "db": str(tmp_path / "rasa-tracker.db")}
+
+
+def test_the_default_tracker_for_erasure_is_the_sqlite_file(tmp_path):
+    stack = make_stack(tmp_path)
+    assert stack.tracker_db_url == f"sqlite:///{tmp_path / 'rasa-tracker.db'}"
+
+
+def test_workers_get_the_redis_lock_store(tmp_path):
+    stack = make_stack(tmp_path, rasa_workers=2, redis_url="redis://127.0.0.1:6379/0")
+    endpoints = yaml.safe_load(stack._endpoints().read_text())
+    assert endpoints["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 6379,
+                                       "db": 0}
+    assert set(endpoints["lock_store"]) <= REDIS_LOCK_KEYS
+    assert endpoints["tracker_store"]["dialect"] == "sqlite"  # the tracker is not affected
+    assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:5056/webhook"
+
+
+def test_the_redis_lock_store_keeps_database_port_and_password():
+    endpoints = yaml.safe_load(endpoints_yaml(
+        5055, Path("/x/t.db"), redis_url="redis://:s%40cret@cache.internal:6380/3"))
+    assert endpoints["lock_store"] == {"type": "redis", "url": "cache.internal", "port": 6380,
+                                       "db": 3, "password": "s@cret"}
+
+
+def test_several_workers_without_redis_are_refused(tmp_path):
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"")
+    stack = make_stack(tmp_path, rasa_workers=2, model=model)
+    with pytest.raises(RuntimeError, match="lock store"):
+        stack.start_rasa()
+    assert "rasa" not in stack.processes
+
+
+def test_a_postgresql_tracker_url_becomes_rasas_sql_tracker_store(tmp_path):
+    url = "postgresql://postgres@127.0.0.1:5432/bench_1234abcd_tracker"
+    stack = make_stack(tmp_path, tracker_url=url, rasa_workers=2,
+                       redis_url="redis://127.0.0.1:6379/0")
+    endpoints = yaml.safe_load(stack._endpoints().read_text())
+    tracker = endpoints["tracker_store"]
+    assert tracker == {"type": "SQL", "dialect": "postgresql", "url": "127.0.0.1",
+                       "port": 5432, "db": "bench_1234abcd_tracker", "username": "postgres"}
+    assert set(tracker) <= SQL_TRACKER_KEYS
+    assert endpoints["lock_store"]["type"] == "redis"
+    # The app erases conversations in the same database.
+    assert stack.tracker_db_url == url
+
+
+def test_the_tracker_password_is_written_when_there_is_one():
+    endpoints = yaml.safe_load(endpoints_yaml(
+        5055, Path("/x/t.db"),
+        tracker_url="postgresql+psycopg://rasa:p%40ss%22w0rd@db.internal:6543/tracker"))
+    assert endpoints["tracker_store"] == {
+        "type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 6543,
+        "db": "tracker", "username": "rasa", "password": 'p@ss"w0rd'}
+    assert "lock_store" not in endpoints
+
+
+# ---------------------------------------------------------------------------- process table
+
+def info(pid: int, ppid: int, cpu: float = 0.0, reaped: float = 0.0, *, comm: str = "python",
+         start: int | None = None, pgrp: int | None = None, state: str = "S",
+         rss_kb: int = 0) -> ProcInfo:
+    return ProcInfo(pid=pid, ppid=ppid, pgrp=pgrp if pgrp is not None else pid, comm=comm,
+                    state=state, start=start if start is not None else pid * 10, cpu=cpu,
+                    reaped=reaped, rss_kb=rss_kb)
+
+
+def test_parse_stat_reads_cpu_ticks_and_a_command_name_with_spaces():
+    # fields: pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+    #         utime stime cutime cstime priority nice threads itrealvalue starttime vsize rss
+    line = ("4242 (we ird) (name)) S 4000 4000 4000 0 -1 4194560 100 0 0 0 "
+            "250 50 30 20 20 0 3 0 987654 123456789 1000 18446744073709551615 1 1 0 0 0")
+    parsed = parse_stat(line, ticks=100, page_kb=4)
+    assert parsed == ProcInfo(pid=4242, ppid=4000, pgrp=4000, comm="we ird) (name)",
+                              state="S", start=987654, cpu=3.0, reaped=0.5, rss_kb=4000)
+    assert parsed.key == (4242, 987654)
+
+
+def test_process_tree_walks_children_and_grandchildren_only():
+    table = {i.pid: i for i in (info(1, 0), info(10, 1), info(11, 10), info(12, 10),
+                                info(13, 12), info(20, 1), info(21, 20))}
+    assert sorted(process_tree(10, table)) == [10, 11, 12, 13]
+    assert process_tree(99, table) == []
+
+
+def test_rss_and_cpu_use_the_same_tree(tmp_path, monkeypatch):
+    class Process:
+        pid = 10
+
+    table = {i.pid: i for i in (info(1, 0, rss_kb=1), info(10, 1, rss_kb=1024),
+                                info(11, 10, rss_kb=2048), info(20, 1, rss_kb=4096))}
+    monkeypatch.setattr("bot.devtools.stack.process_table", lambda: table)
+    stack = make_stack(tmp_path)
+    stack.processes["rasa"] = Process()
+    assert [i.pid for i in stack.tree("rasa")] == [10, 11]
+    assert stack.rss_mb("rasa") == 3.0
+    assert stack.rss_mb("app") == 0.0
+
+
+def test_group_alive_ignores_zombies_and_other_groups():
+    table = {i.pid: i for i in (info(10, 1, pgrp=10), info(11, 1, pgrp=10, state="Z"),
+                                info(12, 1, pgrp=10, state="R"), info(20, 1, pgrp=20))}
+    assert [i.pid for i in group_alive(10, table)] == [10, 12]
+    assert group_alive(30, table) == []
+
+
+# ---------------------------------------------------------------------------- CPU accounting
+
+def snapshot(at: float, bench_cpu: float, **groups: list[ProcInfo]) -> bench.CpuSnapshot:
+    return bench.CpuSnapshot(at=at, groups={name: {i.key: i for i in members}
+                                            for name, members in groups.items()},
+                             bench=bench_cpu)
+
+
+def test_cpu_per_message_from_two_snapshots():
+    before = snapshot(100.0, 2.0,
+                      app=[info(10, 1, cpu=5.0)],
+                      actions=[info(20, 1, cpu=1.0)],
+                      rasa=[info(30, 1, cpu=40.0), info(31, 30, cpu=9.0), info(32, 30, cpu=8.0)],
+                      postgres=[info(50, 1, cpu=3.0, comm="postgres"),
+                                info(51, 50, cpu=0.5, comm="postgres"),  # closes in between
+                                info(52, 50, cpu=1.0, comm="postgres")],
+                      redis=[info(60, 1, cpu=7.0, comm="redis-server")])
+    after = snapshot(110.0, 3.5,
+                     app=[info(10, 1, cpu=7.0)],                               # +2.0
+                     actions=[info(20, 1, cpu=1.5)],                           # +0.5
+                     rasa=[info(30, 1, cpu=40.25), info(31, 30, cpu=12.0),    # +0.25 +3
+                           info(32, 30, cpu=11.75)],                           # +3.75
+                     # backend 51 used 0.25 s more, exited, was reaped by the postmaster
+                     # (reaped += its 0.75 s); backend 53 opened in between (0.5 s)
+                     postgres=[info(50, 1, cpu=3.5, reaped=0.75, comm="postgres"),
+                               info(52, 50, cpu=2.0, comm="postgres"),
+                               info(53, 50, cpu=0.5, comm="postgres")],
+                     redis=[info(60, 1, cpu=7.25, comm="redis-server")])
+    cpu = bench.phase_cpu([before, after])
+    assert cpu["wall"] == 10.0
+    seconds = cpu["seconds"]
+    assert list(seconds) == ["app", "actions", "rasa", "postgres", "redis", "bench", "total"]
+    assert seconds["app"] == pytest.approx(2.0)
+    assert seconds["actions"] == pytest.approx(0.5)
+    assert seconds["rasa"] == pytest.approx(7.0)
+    # postmaster 0.5, backend 51: 0.25, backend 52: 1.0, backend 53: 0.5
+    assert seconds["postgres"] == pytest.approx(2.25)
+    assert seconds["redis"] == pytest.approx(0.25)
+    assert seconds["bench"] == pytest.approx(1.5)
+    assert seconds["total"] == pytest.approx(13.5)
+
+    per_message = bench.cpu_ms_per_message(cpu, 500)
+    assert per_message["rasa"] == pytest.approx(14.0)
+    assert per_message["postgres"] == pytest.approx(4.5)
+    assert per_message["bench"] == pytest.approx(3.0)
+    assert per_message["total"] == pytest.approx(27.0)
+    assert all(math.isnan(value) for value in bench.cpu_ms_per_message(cpu, 0).values())
+
+
+def test_embedded_phases_have_no_server_groups():
+    cpu = bench.phase_cpu([snapshot(0.0, 0.0, app=[info(10, 1, cpu=1.0)], actions=[], rasa=[]),
+                           snapshot(2.0, 0.5, app=[info(10, 1, cpu=2.0)], actions=[], rasa=[])])
+    assert set(cpu["seconds"]) == {"app", "actions", "rasa", "bench", "total"}
+    assert cpu["seconds"]["total"] == pytest.approx(1.5)
+
+
+def test_a_killed_and_restarted_rasa_counts_both_lives():
+    """Fault run: a snapshot right before the kill, the old Rasa (main process and workers)
+    disappears, the new one counts all it used (loading the model included)."""
+    old = [info(30, 1, cpu=10.0), info(31, 30, cpu=20.0), info(32, 30, cpu=20.0)]
+    start = snapshot(0.0, 0.0, rasa=[info(30, 1, cpu=9.0), info(31, 30, cpu=15.0),
+                                     info(32, 30, cpu=14.0)])
+    before_kill = snapshot(5.0, 0.0, rasa=old)
+    end = snapshot(60.0, 0.0, rasa=[info(40, 1, cpu=30.0), info(41, 40, cpu=5.0)])
+    cpu = bench.phase_cpu([start, before_kill, end])
+    assert cpu["seconds"]["rasa"] == pytest.approx(12.0 + 35.0)
+    assert cpu["wall"] == 60.0
+
+
+def test_a_reused_pid_is_a_new_process():
+    before = snapshot(0.0, 0.0, postgres=[info(50, 1, cpu=3.0), info(51, 50, cpu=4.0, start=7)])
+    after = snapshot(1.0, 0.0, postgres=[info(50, 1, cpu=3.0, reaped=4.5),
+                                         info(51, 50, cpu=0.25, start=99)])
+    # the old 51 used 0.5 s more and was reaped; the new 51 used 0.25 s
+    assert bench.phase_cpu([before, after])["seconds"]["postgres"] == pytest.approx(0.75)
+
+
+def test_answered_messages_of_a_phase():
+    assert bench.answered({"latencies": [0.1] * 10, "lost": 2}) == 8  # load(): all timed
+    assert bench.answered({"records": [{}] * 12, "latencies": [0.1] * 11, "lost": 1}) == 11
+
+
+def test_cpu_table_prints_a_dash_for_groups_not_in_the_setup(capsys):
+    cpu = {"seconds": {"app": 1.0, "actions": 0.5, "rasa": 2.0, "bench": 0.5, "total": 4.0},
+           "wall": 2.0}
+    bench.print_cpu([("web /api/chat", 100, cpu)])
+    row = [line for line in capsys.readouterr().out.splitlines()
+           if line.startswith("web /api/chat")][0]
+    assert row.split() == ["web", "/api/chat", "100", "10.0", "5.0", "20.0", "-", "-", "5.0",
+                           "40.0", "2.00"]
+
+
+# ---------------------------------------------------------------------------- setups
+
+def test_database_urls_of_the_production_setup():
+    server = "postgresql://postgres@127.0.0.1:5432"
+    assert bench.database_url(server, "bench_x_app") == \
+        "postgresql://postgres@127.0.0.1:5432/bench_x_app"
+    assert bench.database_url("postgresql+psycopg2://u:p%40w@db:6543/postgres", "t",
+                              "postgresql+psycopg") == "postgresql+psycopg://u:p%40w@db:6543/t"
+
+
+def test_printed_urls_hide_the_password():
+    assert bench.redact("redis://:secret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert bench.redact("postgresql://u:pw@db:5432") == "postgresql://u:***@db:5432"
+    assert bench.redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def test_the_embedded_setup_is_make_runs(tmp_path):
+    setup = bench.embedded_setup(tmp_path)
+    assert setup.database_url == f"sqlite:///{tmp_path / 'assistant.db'}"
+    assert (setup.tracker_url, setup.redis_url, setup.rasa_workers, setup.servers) == \
+        (None, None, 1, ())
+    setup.cleanup()  # nothing to drop, no connection
