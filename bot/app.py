@@ -34,6 +34,10 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     rasa = RasaClient(settings.rasa_url, http, token=settings.rasa_token,
                       timeout=settings.rasa_timeout)
     gateway = Gateway(settings, db, rasa)
+    # Rasa gets a pool of its own, sized to the messages in flight: httpx looks at every
+    # pooled connection on each request, and the channels' senders need many more.
+    rasa.http = httpx.AsyncClient(limits=httpx.Limits(
+        max_connections=gateway.concurrency + 4, max_keepalive_connections=gateway.concurrency + 4))
 
     channel_routes: list[Route] = []
     channel_lifespans = []
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
                 await channel.stop()
             await asyncio.gather(*tasks, return_exceptions=True)
             await http.aclose()
+            await rasa.http.aclose()
             db.dispose()
 
     app = Starlette(
