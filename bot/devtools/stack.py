@@ -261,6 +261,8 @@ class Stack:
             raise RuntimeError("several Rasa workers need the Redis lock store (redis_url)")
         env = self._env()
         env["SANIC_WORKERS"] = str(self.rasa_workers)
+        if self.redis_url:  # as docker-compose.yml: a crashed worker's locks last 35 s, not 60
+            env.setdefault("TICKET_LOCK_LIFETIME", "35")
         self.processes["rasa"] = subprocess.Popen(
             [str(RASA), "run", "--enable-api", "--auth-token", self.rasa_token,
              "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model),
