@@ -170,3 +170,24 @@ async def test_leases_of_a_crashed_worker_on_this_host_are_freed_at_start(world)
     assert gateway.reclaim_dead_leases() == 1
     assert await run_until_settled(gateway, accepted.inbox_id)
     assert rasa.received[-1]["message"] == "bonjour"
+
+
+async def test_a_receipt_of_the_template_leaves_the_held_reply_waiting(world):
+    from bot.store.models import Contact
+
+    gateway, _, db, _ = world
+    accepted = gateway.accept(text("m1", "bonjour"))
+    with db.session() as session:
+        assert session.get(Contact, accepted.contact_id) is not None
+        session.add(OutboxMessage(contact_id=accepted.contact_id, channel="whatsapp",
+                                  status="held", provider_message_id="wamid.template",
+                                  payload={"text": "la réponse"}))
+        session.add(OutboxMessage(contact_id=accepted.contact_id, channel="whatsapp",
+                                  status="sent", provider_message_id="wamid.other",
+                                  payload={"text": "autre"}))
+    assert gateway.record_delivery_status(Channel.WHATSAPP, "wamid.template", "delivered")
+    assert gateway.record_delivery_status(Channel.WHATSAPP, "wamid.other", "delivered")
+    with db.session() as session:
+        statuses = {row.provider_message_id: row.status
+                    for row in session.query(OutboxMessage).all()}
+    assert statuses == {"wamid.template": "held", "wamid.other": "delivered"}
