@@ -864,6 +864,10 @@ def main() -> None:
                     raise SystemExit(f"bench: {name} exited ({process.returncode}); see "
                                      f"{workdir / 'logs' / (name + '.log')}")
             asyncio.run(sequential(stack, 20))  # warm-up
+            # And concurrent traffic, so that every Rasa worker has answered (a worker's first
+            # messages cost it several times more CPU) before anything is measured.
+            asyncio.run(load(stack, rasa_once, args.concurrency, args.concurrency))
+            asyncio.run(load(stack, chat_once, args.concurrency, args.concurrency))
             gateway, direct = asyncio.run(sequential(stack, args.messages))
             via_gateway, cpu["web /api/chat"] = meter.phase(lambda mark: asyncio.run(
                 load(stack, chat_once, args.users, args.concurrency, on_end=mark)))
