@@ -31,13 +31,14 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     db = Database(settings.database_url)
     db.upgrade()
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100, max_keepalive_connections=50))
-    rasa = RasaClient(settings.rasa_url, http, token=settings.rasa_token,
-                      timeout=settings.rasa_timeout)
-    gateway = Gateway(settings, db, rasa)
     # Rasa gets a pool of its own, sized to the messages in flight: httpx looks at every
     # pooled connection on each request, and the channels' senders need many more.
-    rasa.http = httpx.AsyncClient(limits=httpx.Limits(
-        max_connections=gateway.concurrency + 4, max_keepalive_connections=gateway.concurrency + 4))
+    rasa_pool = settings.gateway_concurrency + 4
+    rasa = RasaClient(settings.rasa_url,
+                      httpx.AsyncClient(limits=httpx.Limits(max_connections=rasa_pool,
+                                                            max_keepalive_connections=rasa_pool)),
+                      token=settings.rasa_token, timeout=settings.rasa_timeout)
+    gateway = Gateway(settings, db, rasa, http=http)
 
     channel_routes: list[Route] = []
     channel_lifespans = []

@@ -75,6 +75,11 @@ class Settings:
     web_wait_seconds: float = 90.0
     ack_after_seconds: float = 20.0
     worker_poll_seconds: float = 0.5
+    # Messages in Rasa at once: a few per Rasa worker keep it busy; more only queue inside
+    # Rasa and cost the app CPU (docs/BENCH.md: 17 -> 12 ms a message from 32 to 8, same
+    # throughput). Replies sent at once: the channels' APIs are far away, so many more.
+    gateway_concurrency: int = 8
+    outbox_concurrency: int = 32
     media_dir: Path = VAR_DIR / "media"
 
     @property
@@ -112,6 +117,8 @@ def load_settings() -> Settings:
         web_wait_seconds=_float("WEB_WAIT_SECONDS", 90.0),
         ack_after_seconds=_float("ACK_AFTER_SECONDS", 20.0),
         worker_poll_seconds=_float("WORKER_POLL_SECONDS", 0.5),
+        gateway_concurrency=max(1, _int("GATEWAY_CONCURRENCY", 8)),
+        outbox_concurrency=max(1, _int("OUTBOX_CONCURRENCY", 32)),
         media_dir=Path(_env("MEDIA_DIR", str(VAR_DIR / "media"))),
     )
 

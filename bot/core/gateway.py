@@ -26,6 +26,7 @@ from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
+import httpx
 from sqlalchemy import Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,6 +48,8 @@ LEASE_SECONDS = 90
 OUTBOX_LEASE_SECONDS = 120  # a reply claimed by a worker that died is sent again after this
 BATCH_PER_LEASE = 5
 MAX_MESSAGE_ATTEMPTS = 5
+MAX_TEXT_CHARS = 2000  # longer messages are cut before NLU; the user is not punished for it
+_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 CACHE_SIZE = 50_000
 _PAUSE = object()
 _HELD = object()
@@ -126,8 +129,6 @@ _AFTER_TURN = ("language", "country", "last_choices", "last_inbound_at", "erase_
 def _run(session: Session, statement, **params: Any):
     """Execute a prebuilt Core statement in the session's transaction."""
     return session.connection().execute(statement, params)
-MAX_TEXT_CHARS = 2000  # longer messages are cut before NLU; the user is not punished for it
-_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
 class SendError(Exception):
@@ -245,7 +246,9 @@ class _LRU(OrderedDict):
 
 class Gateway:
     def __init__(self, settings: Settings, db: Database, rasa: RasaClient,
-                 senders: dict[str, Sender] | None = None, worker_id: str | None = None):
+                 senders: dict[str, Sender] | None = None, worker_id: str | None = None,
+                 http: httpx.AsyncClient | None = None):
+        """`http`: the client for partner notifications (default: Rasa's)."""
         self.settings = settings
         self.db = db
         self.rasa = rasa
@@ -268,15 +271,11 @@ class Gateway:
         self._sending: dict[str, asyncio.Task] = {}
         self._rasa_down_until: datetime | None = None
         self.rasa_up = False
-        # Messages in Rasa at once: a few per Rasa worker keep it busy; more only queue inside
-        # Rasa and cost the app CPU (measured: 17 -> 12 ms a message going from 32 to 8 with
-        # two Rasa workers, same throughput). Replies being sent at once: the channels' APIs
-        # are far away, so many more.
-        self.concurrency = int(os.environ.get("GATEWAY_CONCURRENCY", "8"))
-        self.send_concurrency = int(os.environ.get("OUTBOX_CONCURRENCY", "32"))
+        self.concurrency = settings.gateway_concurrency
+        self.send_concurrency = settings.outbox_concurrency
         # Follow-up requests: erasing data after a turn, notifying partners (docs/REQUESTS.md).
         self.tracker_eraser = privacy.TrackerEraser(rasa)
-        self.notifier = PartnerNotifier.from_settings(settings, db, rasa.http)
+        self.notifier = PartnerNotifier.from_settings(settings, db, http or rasa.http)
         self._housekeeping_due = 0.0
         self._housekeeping_task: asyncio.Task | None = None
 
