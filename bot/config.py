@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", ROOT / "var"))
 
 
+class ConfigurationError(RuntimeError):
+    """A setting is missing or unsafe: the process refuses to start rather than run open."""
+
+
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default

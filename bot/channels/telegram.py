@@ -3,7 +3,8 @@
 Two ways in, one mapping (`update_to_inbound`):
 * webhook: POST /webhooks/telegram, checked against TELEGRAM_WEBHOOK_SECRET
   (`X-Telegram-Bot-Api-Secret-Token`); registered with setWebhook at start when
-  TELEGRAM_WEBHOOK_URL is set;
+  TELEGRAM_WEBHOOK_URL is set. Webhook mode refuses to start without the secret, and the
+  route exists only in webhook mode (docs/SECURITY.md, door 1);
 * long polling (local runs: a token and no TELEGRAM_WEBHOOK_URL): getUpdates, each update
   stored through `Gateway.accept` before the offset moves past it.
 The inbox is deduplicated on the update_id, so a redelivered update is answered once.
@@ -50,7 +51,7 @@ from telegram.request import HTTPXRequest
 from bot.channels import render
 from bot.channels.http import BadRequest, parse_json, read_body
 from bot.channels.media import MAX_MEDIA_BYTES, MediaError, MediaWorker
-from bot.config import Settings
+from bot.config import ConfigurationError, Settings
 from bot.core.gateway import Gateway, SendError, backoff_seconds
 from bot.core.messages import Channel, Inbound, InboundKind, Location, Media, Reply
 from bot.store.models import MediaFile
@@ -192,6 +193,11 @@ class TelegramChannel:
             get_updates_request=self._requests[1],
         )
         self.polling = not settings.telegram_webhook_url
+        if not self.polling and not settings.telegram_webhook_secret:
+            # Without the secret anyone who knows a chat id could post updates as that user.
+            raise ConfigurationError(
+                "TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not: webhook mode "
+                "refuses to start without a secret (set one, or unset the URL to poll)")
         self.media = MediaWorker(gateway, Channel.TELEGRAM, settings.media_dir,
                                  self._fetch_media, poll_seconds=self.MEDIA_POLL_SECONDS)
         self._progress: dict[tuple[str, str], int] = {}
@@ -201,6 +207,9 @@ class TelegramChannel:
         self.offset: int | None = None
 
     def routes(self) -> list[Route]:
+        # The webhook exists in webhook mode only: when polling, nobody may post updates.
+        if self.polling:
+            return []
         return [Route("/webhooks/telegram", self.webhook, methods=["POST"])]
 
     # ------------------------------------------------------------------ lifecycle
@@ -232,9 +241,6 @@ class TelegramChannel:
                                    lambda: self.bot.delete_webhook())
             await self._poll()
         else:
-            if not self.settings.telegram_webhook_secret:
-                log.warning("telegram: webhook mode without TELEGRAM_WEBHOOK_SECRET: anyone who "
-                            "knows the URL can post updates")
             await self._until_done("register the webhook", lambda: self.bot.set_webhook(
                 url=self.settings.telegram_webhook_url,
                 secret_token=self.settings.telegram_webhook_secret,
@@ -352,12 +358,12 @@ class TelegramChannel:
             log.info("telegram: callback query not answered (%s)", type(exc).__name__)
 
     async def webhook(self, request: Request) -> Response:
-        secret = self.settings.telegram_webhook_secret
-        if secret:
-            given = request.headers.get("x-telegram-bot-api-secret-token", "")
-            if not hmac.compare_digest(given.encode(), secret.encode()):
-                log.warning("telegram: refused a webhook call with a missing or wrong secret")
-                return JSONResponse({"error": "forbidden"}, status_code=403)
+        secret = self.settings.telegram_webhook_secret or ""
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        # Never fails open: no configured secret refuses every call (start() refuses it too).
+        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("telegram: refused a webhook call with a missing or wrong secret")
+            return JSONResponse({"error": "forbidden"}, status_code=403)
         try:
             data = parse_json(await read_body(request), "telegram")
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
