@@ -53,3 +53,78 @@ def test_lookup_table_is_fresh_and_normalised() -> None:
     assert "kenieba" in entries and "siguiri" in entries and "gamba gamba" in entries
     assert all(normalize(e) == e for e in entries)
     assert "mali" not in entries  # the country word, tagged from annotated examples instead
+
+
+# ---- names as people type them (issue 11) --------------------------------------------------
+import pytest  # noqa: E402
+
+from bot.core.places import phonetic_key, places_in_text  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("sigiri", "Siguiri"),
+        ("siguri", "Siguiri"),  # a letter missing
+        ("kedugu", "Kédougou"),
+        ("kedougu", "Kédougou"),
+        ("kenyeba", "Kéniéba"),
+        ("KENIEBA", "Kéniéba"),
+        ("sadiola", "Sadiola"),
+        ("sadyola", "Sadiola"),
+        ("sadiolla", "Sadiola"),
+        ("karakena", "Kharakhéna"),
+        ("joma balandou", "Djoma-Balandou"),
+        ("tomboronkotto", "Tomboronkoto"),
+        ("kintignan", "Kintinian"),
+        ("niagasola", "Niagassola"),
+        ("yanfolilla", "Yanfolila"),
+    ],
+)
+def test_phonetic_and_misspelled_names_are_found(typed: str, name: str) -> None:
+    assert resolve_place(typed).name == name
+
+
+def test_phonetic_key_folds_french_spellings_of_one_sound() -> None:
+    assert phonetic_key("Siguiri") == phonetic_key("sigiri")
+    assert phonetic_key("Kédougou") == phonetic_key("kedugu")
+    assert phonetic_key("Kéniéba") == phonetic_key("kenyeba")
+    assert phonetic_key("Kharakhéna") == phonetic_key("karakena")
+    assert phonetic_key("Kéniéba") != phonetic_key("Kéniaba")  # two places, kept apart
+
+
+def test_short_names_are_never_guessed() -> None:
+    assert find_places("doka") == []  # Doko only exactly: too short to guess
+    assert find_places("bamako") == []
+    assert find_places("village") == []
+
+
+def test_homonyms_keep_their_country_rule_after_a_phonetic_match() -> None:
+    assert resolve_place("kenyeba").country == "ML"
+    assert resolve_place("kenyeba", country="SN").name == "Kéniaba"
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [
+        ("kobada kangaba", "Kobada"),  # a site with its village: the site
+        ("site de kobada vers kangaba", "Kobada"),
+        ("Fekola Kéniéba", "Fadougou (Mali)"),
+        ("fadougou kenieba", "Fadougou (Mali)"),  # the Fadougou in Kéniéba, not Senegal's
+        ("fadougou kedugu", "Fadougou (Sénégal)"),
+        ("mine de sadiola", "Mine de Sadiola (SEMOS pit)"),
+    ],
+)
+def test_a_site_named_with_its_village(typed: str, first: str) -> None:
+    assert resolve_place(typed).name == first
+
+
+def test_places_in_text_reads_a_whole_message() -> None:
+    names = [p.name for p in places_in_text("jsuis o site de kobada vers kangaba, kel prix")]
+    assert names == ["Kobada", "Kangaba"]
+    assert [p.name for p in places_in_text("je travaille a tinkotto pres de kedougou")] == [
+        "Tenkoto", "Kédougou"]
+    # The country, and ordinary words that sound like a short place name, are not places.
+    assert places_in_text("une belle journee au mali") == []
+    assert [p.name for p in places_in_text("mon frere est a kenyeba", "SN")] == ["Kéniaba"]
+    assert places_in_text("") == []
