@@ -9,8 +9,9 @@
   (what the partners' dashboard calls) records the change and queues a reply in the outbox,
   on the channel the miner used.
 
-SMTP settings: `SMTP_HOST` (unset: e-mail disabled), `SMTP_PORT` (25), `SMTP_FROM`,
-`SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_STARTTLS` (1/0). `DASHBOARD_URL` is linked in the
+SMTP settings: `SMTP_HOST` (unset: e-mail disabled), `SMTP_PORT` (587), `SMTP_FROM`,
+`SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_STARTTLS` (default 1: STARTTLS with a verified
+certificate, never a fall-back to clear text; 0 only for a relay on a trusted network). `DASHBOARD_URL` is linked in the
 notifications when set.
 """
 
@@ -20,6 +21,7 @@ import asyncio
 import logging
 import os
 import smtplib
+import ssl
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -68,23 +70,27 @@ class NotifyError(Exception):
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
-    port: int = 25
+    port: int = 587
     sender: str = "assistant@localhost"
     username: str | None = None
     password: str | None = None
-    starttls: bool = False
+    # STARTTLS with a verified certificate unless the operator turns it off explicitly
+    # (SMTP_STARTTLS=0): a relay that does not offer it gets nothing (docs/SECURITY.md).
+    starttls: bool = True
     timeout: float = 20.0
 
     @classmethod
     def from_env(cls) -> SmtpSettings | None:
-        host = os.environ.get("SMTP_HOST")
-        if not host:
+        env = {name: os.environ.get(name) or None for name in (
+            "SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_USERNAME", "SMTP_PASSWORD",
+            "SMTP_STARTTLS")}
+        if not env["SMTP_HOST"]:
             return None
-        return cls(host=host, port=int(os.environ.get("SMTP_PORT", "25")),
-                   sender=os.environ.get("SMTP_FROM", "assistant@localhost"),
-                   username=os.environ.get("SMTP_USERNAME") or None,
-                   password=os.environ.get("SMTP_PASSWORD") or None,
-                   starttls=os.environ.get("SMTP_STARTTLS", "0") in ("1", "true", "yes"))
+        starttls = (env["SMTP_STARTTLS"] or "1").strip().lower()
+        return cls(host=env["SMTP_HOST"], port=int(env["SMTP_PORT"] or 587),
+                   sender=env["SMTP_FROM"] or "assistant@localhost",
+                   username=env["SMTP_USERNAME"], password=env["SMTP_PASSWORD"],
+                   starttls=starttls not in ("0", "false", "no", "off"))
 
 
 class EmailSender:
@@ -102,7 +108,9 @@ class EmailSender:
         try:
             with smtplib.SMTP(s.host, s.port, timeout=s.timeout) as smtp:
                 if s.starttls:
-                    smtp.starttls()
+                    # Raises SMTPNotSupportedError when the relay does not offer it: no
+                    # fallback to clear text. The default context verifies the certificate.
+                    smtp.starttls(context=ssl.create_default_context())
                 if s.username:
                     smtp.login(s.username, s.password or "")
                 smtp.send_message(message)

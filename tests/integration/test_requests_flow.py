@@ -46,7 +46,8 @@ async def test_report_notify_the_partner_and_answer_the_miner(world: World, monk
 
     with FakeSmtp() as smtp:
         notifier = PartnerNotifier(world.db, EmailSender(SmtpSettings("127.0.0.1", smtp.port,
-                                                                      "bot@assistant.test")))
+                                                                      "bot@assistant.test",
+                                                                      starttls=False)))
         assert await notifier.send_due() == 1
     [message] = smtp.messages
     assert message["To"] == "suivi@femima.test"

@@ -40,7 +40,8 @@ def test_every_service_has_a_health_check_and_depends_only_on_known_services():
 
 
 def test_every_variable_used_is_documented_in_env_example():
-    used = set(re.findall(r"\$\{([A-Z0-9_]+)\}", (ROOT / "docker-compose.yml").read_text()))
+    used = set(re.findall(r"\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}",
+                          (ROOT / "docker-compose.yml").read_text()))
     assert used - ENV_EXAMPLE == set()
 
 
