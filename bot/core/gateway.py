@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.core import privacy
+from bot.core import choice_match, privacy
 from bot.core.messages import Channel, Choice, Inbound, InboundKind, Reply
 from bot.core.notify import PartnerNotifier
 from bot.core.normalize import normalize
@@ -696,17 +696,18 @@ class Gateway:
 
     def _text_to_message(self, text: str, contact: ContactView) -> str | None:
         text = text[:MAX_TEXT_CHARS]
-        match = _NUMBER.match(text)
-        if match:
-            number = int(match.group(1))
-            if number == 0:
-                return choice_message("menu:main")
-            choices = contact.last_choices or []
-            if 1 <= number <= len(choices):
-                return choice_message(choices[number - 1]["id"])
+        # A typed number, the title of an offered choice (any language, close spelling) or a
+        # yes/no word where the step has a yes/no choice selects it (bot/core/choice_match.py).
+        # A choice that cannot be undone is never selected this way: the text goes on as text.
+        chosen = choice_match.match_choice(text, contact.last_choices or [])
+        if chosen:
+            return choice_message(chosen)
         cleaned = normalize(text)
         if not cleaned.strip(" .!?,;:-_*#") or not any(ch.isalnum() for ch in cleaned):
-            return None  # empty, punctuation or emoji only
+            # Punctuation or emoji only: "👍" is an ok, "🙏" a thanks, "?" asks for help.
+            if not text.strip():
+                return None
+            return "/thanks" if choice_match.yes_no(text) or "🙏" in text else "/help"
         # A leading slash would be read by Rasa as an intent payload: never from users.
         return cleaned.lstrip("/")
 

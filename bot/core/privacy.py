@@ -30,6 +30,7 @@ from typing import Any, Callable
 from sqlalchemy import create_engine, delete, select, text as sql_text, update
 from sqlalchemy.orm import Session
 
+from bot.core.choice_match import match_choice, number_choice
 from bot.core.messages import Reply
 from bot.store.db import Database
 from bot.store.models import (
@@ -98,20 +99,16 @@ def handle_private_input(mode: str, kind: str, text: str | None,
 
     `mode` is the flow (Contact.sensitive_mode); buttons are handled before this is called.
     A typed menu number still selects a choice; "menu"/"0" opens the menu; "STOP", "sortir"
-    or "quitter" exits; a phone number becomes an encrypted draft; anything else is dropped.
+    or "quitter" exits; a phone number becomes an encrypted draft; the title of an offered
+    choice (any language, close spelling) or a yes/no word selects it
+    (`bot.core.choice_match`); anything else is dropped.
     """
     flow = mode or "protection"
     if kind != "text" or not text:
         return PrivateInput(f"flow:{flow}:input")
-    number = _NUMBER_CHOICE.match(text)
-    if number:
-        n = int(number.group(1))
-        choices = last_choices or []
-        if n == 0:
-            return PrivateInput("menu:main")
-        if 1 <= n <= len(choices):
-            return PrivateInput(str(choices[n - 1]["id"]))
-        return PrivateInput(f"flow:{flow}:input")
+    if _NUMBER_CHOICE.match(text):
+        # A menu number selects its choice (never one that cannot be undone).
+        return PrivateInput(number_choice(text, last_choices or []) or f"flow:{flow}:input")
     word = _word(text)
     if word in QUICK_EXIT_WORDS:
         return PrivateInput(f"flow:{flow}:exit")
@@ -122,6 +119,10 @@ def handle_private_input(mode: str, kind: str, text: str | None,
     digits = phone_digits(text)
     if digits:
         return PrivateInput(f"flow:{flow}:number", callback_draft=encrypt(digits))
+    # The title of an offered choice, in any language or close to it ("mali", "oui").
+    chosen = match_choice(text, last_choices or [])
+    if chosen:
+        return PrivateInput(chosen)
     return PrivateInput(f"flow:{flow}:input")
 
 

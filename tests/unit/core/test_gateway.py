@@ -104,14 +104,77 @@ async def test_users_cannot_inject_rasa_payloads(world):
     assert not rasa.received[-1]["message"].startswith("/")
 
 
-async def test_emoji_only_gets_a_polite_reply_without_rasa(world):
+@pytest.mark.parametrize("typed,message", [
+    ("👍", "/thanks"), ("🙏", "/thanks"), ("👍🙏", "/thanks"), ("👌🏽", "/thanks"),
+    ("?", "/help"), ("??!", "/help"), ("😕", "/help"), ("...", "/help"),
+])
+async def test_emoji_and_punctuation_are_text_not_an_unsupported_type(world, typed, message):
     gateway, rasa, _, _ = world
-    accepted = gateway.accept(text("m1", "👍🙏"))
+    accepted = gateway.accept(text("m1", typed))
     assert await run_until_settled(gateway, accepted.inbox_id)
-    replies = gateway.take_web_replies(accepted.contact_id, accepted.inbox_id)
-    assert rasa.received == []
-    assert "pas pris en charge" in replies[0].text
-    assert replies[0].choices[0].id == "menu:main"
+    assert rasa.received[-1]["message"] == message
+
+
+async def set_last_choices(gateway, db, choices: list[dict]) -> None:
+    """What the last reply offered this contact (the fake Rasa offers menu:a and menu:b)."""
+    from bot.store.models import Contact
+
+    contact_id = gateway.find_contact(Channel.WEB, "+22370000001")
+    if contact_id is None:
+        first = gateway.accept(text("m0", "bonjour"))
+        assert await run_until_settled(gateway, first.inbox_id)
+        contact_id = first.contact_id
+    with db.session() as session:
+        session.get(Contact, contact_id).last_choices = choices
+
+
+COUNTRY_CHOICES = [{"id": "flow:report:country:ML", "title": "Mali"},
+                   {"id": "flow:report:country:GN", "title": "Guinée"},
+                   {"id": "flow:report:country:SN", "title": "Sénégal"},
+                   {"id": "flow:report:cancel", "title": "Annuler"}]
+
+
+@pytest.mark.parametrize("typed,choice", [
+    ("Mali", "flow:report:country:ML"), ("mali", "flow:report:country:ML"),
+    ("Sénégal.", "flow:report:country:SN"), ("senegal", "flow:report:country:SN"),
+    ("guine", "flow:report:country:GN"), ("Kédougou", "flow:report:country:SN"),
+    ("annule", "flow:report:cancel"), ("3", "flow:report:country:SN"), ("0", "menu:main"),
+])
+async def test_a_typed_title_selects_the_offered_choice_before_rasa(world, typed, choice):
+    gateway, rasa, db, _ = world
+    await set_last_choices(gateway, db, COUNTRY_CHOICES)
+    accepted = gateway.accept(text("m1", typed))
+    assert await run_until_settled(gateway, accepted.inbox_id)
+    assert rasa.received[-1]["message"] == f'/choose{{"choice": "{choice}"}}'
+
+
+async def test_yes_words_select_the_affirmative_choice(world):
+    gateway, rasa, db, _ = world
+    for n, typed in enumerate(["oui", "ok envoie", "waaw", "👍", "c fait"]):
+        await set_last_choices(gateway, db, [{"id": "flow:report:confirm", "title": "Envoyer"},
+                                             {"id": "flow:report:cancel", "title": "Annuler"}])
+        accepted = gateway.accept(text(f"y{n}", typed))
+        assert await run_until_settled(gateway, accepted.inbox_id)
+        assert rasa.received[-1]["message"] == '/choose{"choice": "flow:report:confirm"}', typed
+
+
+async def test_a_number_never_selects_a_choice_that_cannot_be_undone(world):
+    gateway, rasa, db, _ = world
+    for n, typed in enumerate(["1", "Effacer", "oui"]):
+        await set_last_choices(gateway, db, [{"id": "flow:delete:confirm", "title": "Effacer"},
+                                             {"id": "flow:delete:cancel", "title": "Annuler"}])
+        accepted = gateway.accept(text(f"d{n}", typed))
+        assert await run_until_settled(gateway, accepted.inbox_id)
+        assert "flow:delete:confirm" not in rasa.received[-1]["message"]
+        assert not rasa.received[-1]["message"].startswith("/choose")
+
+
+async def test_a_question_is_not_taken_for_a_choice(world):
+    gateway, rasa, db, _ = world
+    await set_last_choices(gateway, db, COUNTRY_CHOICES)
+    accepted = gateway.accept(text("m1", "comment vendre l'or au Mali ?"))
+    assert await run_until_settled(gateway, accepted.inbox_id)
+    assert rasa.received[-1]["message"] == "comment vendre l'or au mali ?"
 
 
 async def test_while_rasa_is_down_messages_wait_are_acknowledged_then_answered(world):

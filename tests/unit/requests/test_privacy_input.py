@@ -58,3 +58,42 @@ def test_an_unconfirmed_number_is_kept_only_while_its_flow_goes_on():
     assert not keeps_callback_draft(Reply("x", [Choice("menu:formalisation", "F")]))
     assert not keeps_callback_draft(Reply("x", [Choice("flow:status:cancel", "Annuler")]))
     assert not keeps_callback_draft(Reply("x"))
+
+
+COUNTRY_CHOICES = [{"id": "flow:protection:country:ML", "title": "Mali"},
+                   {"id": "flow:protection:country:GN", "title": "Guinée"},
+                   {"id": "flow:protection:country:SN", "title": "Sénégal"},
+                   {"id": "flow:protection:cancel", "title": "Annuler"}]
+
+
+@pytest.mark.parametrize("text,choice", [
+    ("Mali", "flow:protection:country:ML"), ("mali", "flow:protection:country:ML"),
+    ("Sénégal", "flow:protection:country:SN"), ("senegal.", "flow:protection:country:SN"),
+    ("guinee", "flow:protection:country:GN"), ("Kédougou", "flow:protection:country:SN"),
+    ("j'ai peur", "flow:protection:input"),
+])
+def test_a_typed_country_selects_it_in_private(text, choice):
+    private = handle_private_input("protection", "text", text, COUNTRY_CHOICES, str)
+    assert private.choice == choice and private.callback_draft is None
+
+
+@pytest.mark.parametrize("text", ["oui", "Oui", "ok", "waaw", "awɔ", "d'accord", "👍"])
+def test_yes_gives_consent_in_private(text):
+    choices = [{"id": "flow:protection:consent", "title": "Oui, rappelez-moi"},
+               {"id": "flow:protection:cancel", "title": "Annuler"},
+               {"id": "menu:main", "title": "Menu"}]
+    assert handle_private_input("protection", "text", text, choices, str).choice == (
+        "flow:protection:consent")
+
+
+def test_a_title_in_bambara_is_matched_in_private():
+    from bot.i18n import translator
+
+    t = translator("bm")
+    choices = [{"id": "flow:protection:time:evening", "title": t.gettext("Le soir")},
+               {"id": "flow:protection:time:morning", "title": t.gettext("Le matin")},
+               {"id": "flow:protection:cancel", "title": t.gettext("Annuler")}]
+    assert handle_private_input("protection", "text", "le soir", choices, str).choice == (
+        "flow:protection:time:evening")
+    assert handle_private_input("protection", "text", t.gettext("Le matin"), choices,
+                                str).choice == "flow:protection:time:morning"
