@@ -26,6 +26,12 @@ from bot.store.db import Database
 log = logging.getLogger(__name__)
 
 
+def web_modes(settings: Settings) -> list[str]:
+    if settings.web_chat_open:
+        return ["web (open: local runs only)"]
+    return ["web"] if settings.web_chat_enabled else []
+
+
 def create_app(settings: Settings | None = None, *, run_workers: bool = True) -> Starlette:
     settings = settings or get_settings()
     db = Database(settings.database_url)
@@ -62,7 +68,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         for channel in channel_lifespans:
             await channel.start()
         log.info("app: ready on port %s (channels: %s)", settings.port,
-                 ", ".join(["web", *gateway.senders]))
+                 ", ".join([*web_modes(settings), *gateway.senders]))
         try:
             yield
         finally:
@@ -75,7 +81,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
             db.dispose()
 
     app = Starlette(
-        routes=[*web.routes(gateway, settings.web_wait_seconds), *channel_routes,
+        routes=[*web.routes(gateway, settings), *channel_routes,
                 Route("/healthz", health, methods=["GET"])],
         lifespan=lifespan,
     )

@@ -31,6 +31,17 @@ def _float(name: str, default: float) -> float:
     return float(value) if value is not None else default
 
 
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    if value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
 def _local_secret(filename: str, make) -> str:
     """A development secret kept under var/ so a local run survives restarts.
 
@@ -85,6 +96,17 @@ class Settings:
     gateway_concurrency: int = 8
     outbox_concurrency: int = 32
     media_dir: Path = VAR_DIR / "media"
+    # The web chat (/api/chat, the test page): off unless asked for (docs/SECURITY.md). On:
+    # each browser gets its sender from a signed cookie and is rate-limited per address and
+    # per sender. Open (`make run`, tests, bench; loopback only): the client names its sender.
+    web_chat_enabled: bool = False
+    web_chat_open: bool = False
+    web_chat_secret: str | None = field(default=None, repr=False)  # default: from data_key
+    web_chat_cookie_secure: bool = True
+    web_chat_rate_per_address: str = "120/minute;1200/hour"
+    web_chat_rate_per_sender: str = "20/minute;300/hour"
+    # Shared state of several app processes (the web chat's rate limits); unset: in memory.
+    redis_url: str | None = field(default=None, repr=False)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -124,6 +146,13 @@ def load_settings() -> Settings:
         gateway_concurrency=max(1, _int("GATEWAY_CONCURRENCY", 8)),
         outbox_concurrency=max(1, _int("OUTBOX_CONCURRENCY", 32)),
         media_dir=Path(_env("MEDIA_DIR", str(VAR_DIR / "media"))),
+        web_chat_enabled=_bool("WEB_CHAT_ENABLED", False),
+        web_chat_open=_bool("WEB_CHAT_OPEN", False),
+        web_chat_secret=_env("WEB_CHAT_SECRET"),
+        web_chat_cookie_secure=_bool("WEB_CHAT_COOKIE_SECURE", True),
+        web_chat_rate_per_address=_env("WEB_CHAT_RATE_PER_ADDRESS", "120/minute;1200/hour"),
+        web_chat_rate_per_sender=_env("WEB_CHAT_RATE_PER_SENDER", "20/minute;300/hour"),
+        redis_url=_env("REDIS_URL"),
     )
 
 

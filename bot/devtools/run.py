@@ -1,7 +1,8 @@
 """`make run`: start Rasa, the action server and the app on loopback; Ctrl-C stops them all.
 
 The app answers at once; Rasa takes about a minute to load. Messages sent meanwhile are kept
-in the inbox and answered as soon as Rasa is up.
+in the inbox and answered as soon as Rasa is up. The web chat runs open, on loopback only
+(`WEB_CHAT_OPEN`, set by the stack): any client names its sender, as `curl` examples do.
 """
 
 from __future__ import annotations

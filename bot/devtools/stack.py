@@ -290,6 +290,10 @@ class Stack:
                     "VAR_DIR": str(self.workdir),
                     # "Delete my data" also removes the conversation from Rasa's tracker store.
                     "RASA_TRACKER_DB_URL": self.tracker_db_url})
+        # A local run on loopback: the web chat is open (the client names its sender, no
+        # cookie, no rate limit), as the /api/chat contract has always been for `make run`.
+        # A deployment leaves it off, or turns on the signed-cookie mode (docs/SECURITY.md).
+        env.setdefault("WEB_CHAT_OPEN", "true")
         self.processes["app"] = subprocess.Popen(
             [str(APP_PYTHON), "-m", "bot.app"], cwd=ROOT, env=env,
             stdout=self._log("app"), stderr=subprocess.STDOUT, start_new_session=True,
