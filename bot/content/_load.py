@@ -222,6 +222,10 @@ class _Checker:
         if len(set(related)) != len(related):
             self.bad(file, aid, "'related' lists a choice twice")
         contacts = self.contacts(raw.get("contacts"), file, aid, texts)
+        # A number no partner has re-checked is shown with its doubt, never as a plain fact.
+        if any(c.last_checked is None for c in contacts) and (review.status != "to_verify" or not caveat):
+            self.bad(file, aid, "a service number has never been checked by a partner: the answer needs "
+                                "review.status to_verify and a caveat saying so (last check)")
         # Every fact needs its source; only how-to-use-the-bot text may go without.
         sources = (self.sources(raw.get("sources"), file, aid)
                    if raw.get("sources") or topic != "navigation" else ())

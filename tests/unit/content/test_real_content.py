@@ -70,7 +70,7 @@ def test_country_facts(content):
     assert "13 couloirs" in content.answer("sn_couloirs").text("fr").short
     assert "17 octobre 2024" in content.answer("gn_authorisation").text("fr").short
     banned = content.answer("ml_banned").text("fr").short
-    for word in ("mercure", "cyanure", "draguer", "18 ans"):
+    for word in ("mercure", "cyanure", "dragage", "18 ans"):
         assert word in banned
 
 

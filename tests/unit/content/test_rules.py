@@ -264,6 +264,9 @@ def test_unchecked_numbers_are_warned_not_refused(make_content):
         a = answers_of(tree)["violence_help"]
         a["text"]["fr"]["short"] = "Appelez le 116."
         a["contacts"] = [{"name": "Ligne", "number": "116", "last_checked": None}]
+        # shown with its doubt (issue 16): to_verify with a caveat, else refused (test below)
+        a["review"]["status"] = "to_verify"
+        a["caveat"] = "Numéro pas encore revérifié par un partenaire : à confirmer."
     content, problems, warnings = check_content(make_content(edit))
     assert problems == [] and content.answer("violence_help").contacts[0].last_checked is None
     assert any("116 has never been checked" in str(w) for w in warnings)
