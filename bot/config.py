@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", ROOT / "var"))
@@ -42,19 +43,54 @@ def _bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
-def _local_secret(filename: str, make) -> str:
-    """A development secret kept under var/ so a local run survives restarts.
+def local_secret(path: Path, make: Callable[[], str | bytes]) -> str:
+    """A development secret kept in a file so that a local run survives restarts.
 
-    Production sets the variable instead; the file is never committed (var/ is ignored).
+    Private from its first byte: written to a temporary file created 0600 (os.open, so no
+    umask or later chmod is involved), then linked into place, which fails if another
+    process got there first; every process then reads the one file. Production sets the
+    variable instead (docs/SECURITY.md).
     """
-    path = VAR_DIR / filename
-    if path.exists():
-        return path.read_text().strip()
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    existing = _read_secret(path)
+    if existing:
+        return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
     value = make()
-    path.write_text(value)
-    path.chmod(0o600)
-    return value
+    data = value if isinstance(value, bytes) else value.encode()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)  # atomic, and never replaces another process's key
+        except FileExistsError:
+            pass
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_secret(path) or data.decode().strip()
+
+
+def _read_secret(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _data_key(database_url: str) -> str:
+    key = _env("DATA_ENCRYPTION_KEY")
+    if key:
+        return key
+    if not database_url.startswith("sqlite"):
+        # A key made up inside a container is lost with it, and with it every stored number.
+        raise ConfigurationError(
+            "DATA_ENCRYPTION_KEY is not set: a deployment must give every process the same "
+            "key (see .env.example and docs/SECURITY.md)")
+    return local_secret(VAR_DIR / "data.key", _fernet_key)
 
 
 def _fernet_key() -> str:
@@ -119,13 +155,14 @@ class Settings:
 
 def load_settings() -> Settings:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+    database_url = _env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'assistant.db'}")
     return Settings(
-        database_url=_env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'assistant.db'}"),
+        database_url=database_url,
         rasa_url=_env("RASA_URL", f"http://127.0.0.1:{_int('RASA_PORT', 5005)}").rstrip("/"),
         rasa_token=_env("RASA_TOKEN"),
         port=_int("PORT", 8000),
         host=_env("HOST", "127.0.0.1"),
-        data_key=_env("DATA_ENCRYPTION_KEY") or _local_secret("data.key", _fernet_key),
+        data_key=_data_key(database_url),
         telegram_bot_token=_env("TELEGRAM_BOT_TOKEN"),
         telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
         telegram_api_file_url=_env("TELEGRAM_API_FILE_URL", "https://api.telegram.org/file/bot"),

@@ -239,11 +239,10 @@ class Stack:
         """One encryption key for the app and the action server (both read identifiers)."""
         from cryptography.fernet import Fernet
 
-        path = self.workdir / "data.key"
-        if not path.exists():
-            path.write_bytes(Fernet.generate_key())
-            path.chmod(0o600)
-        return path.read_text().strip()
+        from bot.config import local_secret
+
+        # Created private, and one key even if the processes start together (bot/config.py).
+        return local_secret(self.workdir / "data.key", Fernet.generate_key)
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()}
