@@ -199,6 +199,10 @@ class Talk:
             return self.show_answer(arg)
         if kind == "more":
             return self.show_more(arg)
+        if kind == "sources":
+            from bot.actions.sources import show_sources
+
+            return show_sources(self, arg)
         if kind == "lang":
             return self.set_language(arg)
         if kind == "country":
@@ -350,6 +354,8 @@ class Talk:
         if answer.text(self.lang).more:
             choices.append(Choice(f"more:{answer.id}", self._("Suite")))
         choices.extend(self._related(answer.related, limit=2))
+        if answer.sources:  # "where does this come from?" (issue 16)
+            choices.append(Choice(f"sources:{answer.id}", self._("Sources")))
         return [self.reply(answer.message(self.lang), choices)]
 
     def show_more(self, answer_id: str) -> list[Reply]:
