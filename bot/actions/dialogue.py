@@ -26,6 +26,9 @@ COUNTRY_CODES = ("ML", "GN", "SN")
 HISTORY_LIMIT = 10
 MISUNDERSTOOD_LIMIT = 2
 LANGUAGE_PROPOSAL_CONFIDENCE = 0.6
+SUGGESTION_LIMIT = 3  # answers offered after a miss, or as the other topics of a long message
+# Flows whose turns are private: nothing typed there is searched, kept or mixed with topics.
+SENSITIVE_FLOWS = frozenset({"protection"})
 # Intents whose answer is a navigation screen rather than content.
 NAVIGATION = {
     "greet", "menu", "more", "go_back", "thanks", "help", "affirm", "deny", "change_language",
@@ -45,6 +48,9 @@ class Turn:
     choice: str | None = None
     text: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The classifier's best real intent and its confidence (also under a fallback).
+    guess: str | None = None
+    confidence: float | None = None
 
 
 @dataclass
@@ -100,6 +106,60 @@ class StepFlow:
     def _go(self, talk: Talk, step: str, **values) -> None:
         talk.state.flow = {**self._state(talk), **values, "step": step}
 
+    # ---- typed text at a step with buttons (shared by every flow) -------------------
+    sends_request = False  # the flow ends by sending a request: say so when it was not sent
+
+    def ask_again(self, talk: Talk) -> Reply | None:
+        """The reply that asks the current step again (None: the flow has no step open)."""
+        return None
+
+    def leaving_note(self, talk: Talk) -> str | None:
+        """What to say when the user leaves the flow for the menu before the end."""
+        if self.sends_request and (talk.state.flow or {}).get("name") == self.name:
+            return talk._("Votre demande n'a pas été envoyée.")
+        return None
+
+    def typed(self, talk: Talk, turn: Turn) -> list[Reply] | None:
+        """Typed text where the step expects a button: never silently end the flow.
+
+        An offered choice is selected by its title (any language, close spelling), its
+        number or a yes/no word (`bot.core.choice_match`); "annuler" and the exit words
+        leave; anything else keeps the draft, says what is expected and offers the buttons
+        again."""
+        from bot.core.choice_match import fold, match_choice, polarity
+        from bot.core.privacy import CANCEL_WORDS, QUICK_EXIT_WORDS
+
+        reply = self.ask_again(talk)
+        if reply is None:
+            return None
+        text = "" if (turn.text or "").lstrip().startswith("/") else (turn.text or "")
+        ids = [c.id for c in reply.choices]
+        chosen = None
+        if fold(text) in CANCEL_WORDS | QUICK_EXIT_WORDS:
+            chosen = f"flow:{self.name}:cancel" if f"flow:{self.name}:cancel" in ids else "menu:main"
+        elif text:
+            chosen = match_choice(text, reply.choices)
+        if chosen is None and turn.intent in ("affirm", "deny"):
+            wanted = ("yes",) if turn.intent == "affirm" else ("no", "cancel")
+            kinds = {c.id: polarity(c) for c in reply.choices}
+            if any(kind == "yes" for kind in kinds.values()):
+                chosen = next((cid for want in wanted for cid, kind in kinds.items()
+                               if kind == want), None)
+        if chosen is None and turn.intent == "violence_help" and self.name != "protection":
+            protection = FLOWS.get("protection")
+            if protection is not None:
+                return protection.start(talk, "start")
+        if chosen is not None:
+            return talk._choose(chosen, Turn(intent="choose", choice=chosen, text=turn.text,
+                                             metadata=turn.metadata))
+        note = talk._("Je n'ai pas compris votre réponse.")
+        if self.sends_request:
+            note += " " + talk._("Votre demande n'est pas encore envoyée.")
+        note += "\n" + talk._("Appuyez sur un bouton ou écrivez son numéro. Pour arrêter, "
+                              "écrivez « annuler ».")
+        reply.text = f"{note}\n\n{reply.text}"
+        return [reply]
+
 
 def register_flow(flow: Flow, *intents: str) -> Flow:
     FLOWS[flow.name] = flow
@@ -148,11 +208,28 @@ class Talk:
         if turn.intent == "choose" and turn.choice:
             return self._choose(turn.choice, turn)
         flow = FLOWS.get((self.state.flow or {}).get("name", ""))
-        if flow is not None:
+        # Back after a pause (a new Rasa session): the message is read as new, the flow kept.
+        if flow is not None and not (turn.metadata or {}).get("returning"):
             replies = flow.handle(self, turn)
             if replies is not None:
                 return replies
-        return self._intent(turn)
+        return self._offer_resume(self._also(self._intent(turn), turn), turn)
+
+    def _offer_resume(self, replies: list[Reply], turn: Turn) -> list[Reply]:
+        """On a greeting, or the first message after a pause, offer what was left
+        unfinished ("Reprendre votre guide, étape 5 sur 7"), first."""
+        if (not replies or any(r.sensitive for r in replies)
+                or not (turn.intent == "greet" or (turn.metadata or {}).get("returning"))):
+            return replies
+        offered = {c.id for r in replies for c in r.choices}
+        choices = []
+        for flow in FLOWS.values():
+            resume = getattr(flow, "resume_choice", None)
+            choice = resume(self) if resume else None
+            if choice is not None and choice.id not in offered:
+                choices.append(choice)
+        replies[-1].choices[:0] = choices
+        return replies
 
     def _propose_language(self, turn: Turn) -> list[Reply] | None:
         """On a first typed message in a local language, offer to continue in it.
@@ -196,7 +273,7 @@ class Talk:
         if kind == "menu":
             return self.show_menu(arg or "main")
         if kind == "answer":
-            return self.show_answer(arg)
+            return self._choose_answer(arg)
         if kind == "more":
             return self.show_more(arg)
         if kind == "sources":
@@ -217,6 +294,11 @@ class Talk:
             if step in ("", "start"):
                 self.state.misunderstood = 0
                 return flow.start(self, step)
+            if step == "resume" and (self.state.flow or {}).get("name") == name:
+                again = getattr(flow, "ask_again", lambda talk: None)(self)
+                return [again] if again is not None else flow.start(self, "start")
+            if step == "resume":
+                return flow.start(self, "resume")
             if (self.state.flow or {}).get("name") != name:
                 # A button from an old message of a flow that has ended: start it afresh.
                 return flow.start(self, "start")
@@ -226,13 +308,30 @@ class Talk:
         return self.misunderstood()
 
     # ---- intents ---------------------------------------------------------------
+    def start_flow(self, flow: Flow, turn: Turn) -> list[Reply]:
+        """Start a flow with what the message already carries (a code, a place, a country)."""
+        start_with = getattr(flow, "start_with", None)
+        return start_with(self, turn) if start_with else flow.start(self, "start")
+
+    def _claimed(self, turn: Turn) -> list[Reply] | None:
+        """A message a flow recognises whatever the intent ("statut ML-7KQ4XR")."""
+        for flow in FLOWS.values():
+            claim = getattr(flow, "claim", None)
+            replies = claim(self, turn) if claim else None
+            if replies is not None:
+                return replies
+        return None
+
     def _intent(self, turn: Turn) -> list[Reply]:
+        claimed = self._claimed(turn)
+        if claimed is not None:
+            return claimed
         intent = turn.intent or "nlu_fallback"
         if intent in ("nlu_fallback", "out_of_scope"):
-            return self.misunderstood()
+            return self.misunderstood(turn)
         self.state.misunderstood = 0
         if intent in FLOW_INTENTS:
-            return FLOWS[FLOW_INTENTS[intent]].start(self, "start")
+            return self.start_flow(FLOWS[FLOW_INTENTS[intent]], turn)
         if intent == "greet":
             self.state.history = []
             return self.show_menu("main", greeting=True)
@@ -316,7 +415,11 @@ class Talk:
             menu = self.content.menu(menu_id)
         except KeyError:
             return self.show_menu("main")
+        leaving = None
         if menu_id == "main":
+            # Leaving a flow before its end: say that its request was not sent.
+            flow = FLOWS.get((self.state.flow or {}).get("name", ""))
+            leaving = getattr(flow, "leaving_note", lambda talk: None)(self)
             self.end_flow()
             self.state.history = []
         if menu.needs_country and not self.state.country:
@@ -327,10 +430,14 @@ class Talk:
                    for item in menu.items_for(self.state.country)]
         if greeting:
             text = self._("Bonjour ! Je suis l'assistant des orpailleurs. Choisissez un thème :")
-        return [self.reply(text or menu.text(self.lang), choices, nav=menu_id != "main")]
+        text = text or menu.text(self.lang)
+        if leaving:
+            text = f"{leaving}\n\n{text}"
+        return [self.reply(text, choices, nav=menu_id != "main")]
 
     def answer_intent(self, intent: str, turn: Turn) -> list[Reply]:
-        country = turn.entities.get("country") or self.state.country
+        country = (turn.entities.get("country")
+                   or self._country_of_place(turn.entities.get("place")) or self.state.country)
         if country in COUNTRY_CODES and country != self.state.country:
             self.state.country = country
         if self.content.intent_needs_country(intent) and not self.state.country:
@@ -348,8 +455,13 @@ class Talk:
             answer = self.content.answer(answer_id)
         except KeyError:
             return self.misunderstood()
+        # The same answer twice in a row: say so and offer what else can help.
+        repeated = (self.state.last_answer == answer.id
+                    and self.state.history[-1:] == [f"answer:{answer.id}"])
         self.state.last_answer = answer.id
         self._visit(f"answer:{answer.id}")
+        if repeated:
+            return self._answer_again(answer)
         choices = []
         if answer.text(self.lang).more:
             choices.append(Choice(f"more:{answer.id}", self._("Suite")))
@@ -357,6 +469,18 @@ class Talk:
         if answer.sources:  # "where does this come from?" (issue 16)
             choices.append(Choice(f"sources:{answer.id}", self._("Sources")))
         return [self.reply(answer.message(self.lang), choices)]
+
+    def _answer_again(self, answer) -> list[Reply]:
+        choices = []
+        if answer.text(self.lang).more:
+            choices.append(Choice(f"more:{answer.id}", self._("Suite")))
+        choices.extend(self._related(answer.related, limit=3))
+        if "talk" in FLOWS:
+            choices.append(Choice("flow:talk:start", self._("Parler à une personne")))
+        text = answer.message(self.lang) + "\n\n" + self._(
+            "C'est la même réponse que tout à l'heure. Si elle ne vous aide pas, choisissez "
+            "ci-dessous ou parlez à une personne.")
+        return [self.reply(text, choices)]
 
     def show_more(self, answer_id: str) -> list[Reply]:
         try:
@@ -427,8 +551,24 @@ class Talk:
         return replies
 
     # ---- misunderstanding ----------------------------------------------------------
-    def misunderstood(self) -> list[Reply]:
+    def misunderstood(self, turn: Turn | None = None) -> list[Reply]:
+        """No dead end: offer the closest answers (content search), a person and the menu.
+
+        `turn` is the typed message not understood; without it (an unknown button), or in a
+        sensitive flow, nothing is searched nor kept. Every miss of a typed message is kept
+        for the learning loop (`bot.store.misses`)."""
         self.state.misunderstood += 1
+        searchable = self._searchable(turn)
+        suggestions = self._suggest(turn.text) if searchable else []
+        if searchable:
+            self._keep_miss(turn, [s.answer_id for s in suggestions])
+        if suggestions:
+            choices = [Choice(f"answer:{s.answer_id}", self.content.answer(s.answer_id)
+                              .title(self.lang)) for s in suggestions]
+            if "talk" in FLOWS:
+                choices.append(Choice("flow:talk:start", self._("Parler à une personne")))
+            return [self.reply(self._("Je n'ai pas bien compris. Vouliez-vous parler de… ?"),
+                               choices)]
         if self.state.misunderstood >= MISUNDERSTOOD_LIMIT:
             choices = []
             if "talk" in FLOWS:
@@ -440,3 +580,102 @@ class Talk:
                    for item in menu.items_for(self.state.country)]
         return [self.reply(self._("Je n'ai pas bien compris. Choisissez dans le menu ou écrivez "
                                   "votre question autrement."), choices, nav=False)]
+
+    def _searchable(self, turn: Turn | None) -> bool:
+        """A typed message that may be searched and kept: never a payload, never private or
+        in a sensitive flow (the protection flow), never one the gateway marked as possibly
+        a disclosure."""
+        if turn is None or not (turn.text or "").strip() or turn.text.lstrip().startswith("/"):
+            return False
+        if (self.state.flow or {}).get("name") in SENSITIVE_FLOWS:
+            return False
+        meta = self.metadata or {}
+        return not (meta.get("private") or meta.get("sensitive") or meta.get("violence_segment"))
+
+    def _suggest(self, text: str) -> list:
+        from bot.content.search import suggest
+
+        try:
+            return suggest(text, self.lang, self.state.country, limit=SUGGESTION_LIMIT,
+                           content=self.content)
+        except Exception:  # the search is a help, never a reason to fail the turn
+            log.exception("dialogue: content search failed")
+            return []
+
+    def _keep_miss(self, turn: Turn, suggested: list[str]) -> None:
+        """Keep the miss for the learning loop (needs the contact id, for erasure)."""
+        if not self.sender_id:
+            return
+        from bot.store import misses
+        from bot.store import requests as store
+
+        guess = turn.guess or (turn.intent if turn.intent not in (None, "nlu_fallback") else None)
+        try:
+            with store.database().session() as session:
+                misses.record_miss(
+                    session, contact_id=self.sender_id, text=turn.text or "",
+                    channel=self.metadata.get("channel"), language=self.lang,
+                    country=self.state.country, intent=guess, confidence=turn.confidence,
+                    suggested=suggested)
+        except Exception:  # never lose the user's turn over the learning loop
+            log.exception("dialogue: could not keep a misunderstood message")
+
+    def _choose_answer(self, answer_id: str) -> list[Reply]:
+        """A pressed answer. After a miss, note which suggestion it was; a country's rule
+        with the country unknown asks the country first (then shows the right one)."""
+        if self.state.misunderstood and self.sender_id:
+            from bot.store import misses
+            from bot.store import requests as store
+
+            try:
+                with store.database().session() as session:
+                    misses.record_choice(session, self.sender_id, answer_id)
+            except Exception:
+                log.exception("dialogue: could not note the chosen suggestion")
+        self.state.misunderstood = 0
+        answer = self.content.answers.get(answer_id)
+        if (answer is not None and not self.state.country and answer.intents
+                and not answer.for_all_countries):
+            return self.answer_intent(answer.intents[0], Turn(intent=None))
+        return self.show_answer(answer_id)
+
+    def _also(self, replies: list[Reply], turn: Turn) -> list[Reply]:
+        """A long message answered by its strongest question: offer the other topics it
+        raised (`other_intents`, names only, from the gateway), never in a sensitive flow."""
+        others = (turn.metadata or {}).get("other_intents")
+        if (not isinstance(others, list) or not others or self.state.pending
+                or any(r.sensitive for r in replies)
+                or (self.state.flow or {}).get("name") in SENSITIVE_FLOWS):
+            return replies
+        shown = {self.state.last_answer} if self.state.last_answer else set()
+        choices: list[Choice] = []
+        for intent in others:
+            if not isinstance(intent, str) or intent == turn.intent or intent in NAVIGATION:
+                continue
+            choice = self._topic_choice(intent)
+            if choice is None or choice.id in shown or choice.id.removeprefix("answer:") in shown:
+                continue
+            shown.add(choice.id)
+            choices.append(choice)
+            if len(choices) == SUGGESTION_LIMIT:
+                break
+        if choices:
+            replies.append(self.reply(self._("Vous avez aussi parlé de :"), choices))
+        return replies
+
+    def _topic_choice(self, intent: str) -> Choice | None:
+        """A button for an intent: its flow, or its answer for the contact's country (any
+        country's when unknown: pressing it asks the country first)."""
+        if intent in FLOW_INTENTS:
+            choice_id = f"flow:{FLOW_INTENTS[intent]}:start"
+            try:
+                return Choice(choice_id, self.content.choice_title(choice_id, self.lang))
+            except KeyError:
+                return None
+        answer = self.content.answer_for(intent, self.state.country)
+        if answer is None and not self.state.country:
+            candidates = self.content.answers_for_intent(intent)
+            answer = candidates[0] if candidates else None
+        if answer is None:
+            return None
+        return Choice(f"answer:{answer.id}", answer.title(self.lang))

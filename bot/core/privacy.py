@@ -35,7 +35,7 @@ from bot.core.messages import Reply
 from bot.store.db import Database
 from bot.store.models import (
     Consent, Contact, FollowUpRequest, InboxMessage, MediaFile, OutboxMessage, RequestEvent,
-    utcnow,
+    UnderstandingMiss, utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,7 @@ def erase_contact_data(session: Session, contact_id: str, media_dir: Path | None
             FollowUpRequest.contact_id == contact_id)):
         anonymise_request(session, request)
     session.execute(delete(Consent).where(Consent.contact_id == contact_id))
+    session.execute(delete(UnderstandingMiss).where(UnderstandingMiss.contact_id == contact_id))
     if media_dir is not None:
         for path in session.scalars(select(MediaFile.path).where(
                 MediaFile.contact_id == contact_id, MediaFile.path.is_not(None))):

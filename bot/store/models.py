@@ -264,3 +264,32 @@ class Consent(Base):
     scope: Mapped[str] = mapped_column(String(32))
     given_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column()
+
+
+# ---------------------------------------------------------------- the learning loop
+class UnderstandingMiss(Base):
+    """A typed message the assistant did not understand confidently, kept so that partners
+    and the team see what people ask in their own words (docs/NLU.md, "Learning loop").
+
+    Never written for a private or sensitive message (the protection flow, a disclosure);
+    the text is normalised with phone numbers and long digit runs masked; erased with the
+    contact's data. `suggested` are the answer ids offered ("Vouliez-vous parler de… ?"),
+    `chosen` the one the user then pressed (what the message meant).
+    """
+
+    __tablename__ = "understanding_misses"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    contact_id: Mapped[str | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    country: Mapped[str | None] = mapped_column(String(2))
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(64))  # the classifier's best guess
+    confidence: Mapped[float | None] = mapped_column()
+    suggested: Mapped[list[str] | None] = mapped_column(JSON)
+    chosen: Mapped[str | None] = mapped_column(String(64))
+    chosen_at: Mapped[datetime | None] = mapped_column()
