@@ -130,6 +130,9 @@ class Settings:
     # Rasa and cost the app CPU (docs/BENCH.md: 17 -> 12 ms a message from 32 to 8, same
     # throughput). Replies sent at once: the channels' APIs are far away, so many more.
     gateway_concurrency: int = 8
+    # While another channel has work, one channel holds at most this share of those slots
+    # (a web flood cannot starve Telegram and WhatsApp users; docs/BENCH.md).
+    gateway_channel_share: float = 0.5
     outbox_concurrency: int = 32
     media_dir: Path = VAR_DIR / "media"
     # The web chat (/api/chat, the test page): off unless asked for (docs/SECURITY.md). On:
@@ -181,6 +184,7 @@ def load_settings() -> Settings:
         ack_after_seconds=_float("ACK_AFTER_SECONDS", 20.0),
         worker_poll_seconds=_float("WORKER_POLL_SECONDS", 0.5),
         gateway_concurrency=max(1, _int("GATEWAY_CONCURRENCY", 8)),
+        gateway_channel_share=min(1.0, max(0.0, _float("GATEWAY_CHANNEL_SHARE", 0.5))),
         outbox_concurrency=max(1, _int("OUTBOX_CONCURRENCY", 32)),
         media_dir=Path(_env("MEDIA_DIR", str(VAR_DIR / "media"))),
         web_chat_enabled=_bool("WEB_CHAT_ENABLED", False),

@@ -244,6 +244,74 @@ class _LRU(OrderedDict):
             self.popitem(last=False)
 
 
+class ReadyContacts:
+    """Contacts with a message to answer, one queue per channel, handed out fairly.
+
+    Within a channel, contacts go first come, first served (and a contact goes back to the
+    end after `BATCH_PER_LEASE` messages). Across channels, the next free slot goes to the
+    channel with the fewest contacts in Rasa right now (ties: in turn), and while another
+    channel has work, no channel holds more than its share of the slots: a flood on one
+    channel (thousands of web senders) cannot make Telegram or WhatsApp users wait behind it.
+    """
+
+    def __init__(self) -> None:
+        self._queues: dict[str, OrderedDict[str, None]] = {}
+        self._channel: dict[str, str] = {}
+        self._turn = 0
+
+    def add(self, contact_id: str, channel: str) -> None:
+        """Queue a contact (a contact already queued keeps its place)."""
+        if contact_id in self._channel:
+            return
+        self._channel[contact_id] = channel
+        self._queues.setdefault(channel, OrderedDict())[contact_id] = None
+
+    def discard(self, contact_id: str) -> None:
+        channel = self._channel.pop(contact_id, None)
+        if channel is not None:
+            self._queues[channel].pop(contact_id, None)
+
+    def __contains__(self, contact_id: object) -> bool:
+        return contact_id in self._channel
+
+    def __len__(self) -> int:
+        return len(self._channel)
+
+    def __iter__(self):
+        return iter(list(self._channel))
+
+    def pick(self, active: dict[str, str], slots: int,
+             share: float) -> tuple[str, str] | None:
+        """The next contact to claim and its channel, or None. `active`: contact -> channel
+        of the contacts in Rasa; `slots`: the gateway's concurrency; `share`: the fraction of
+        the slots one channel may hold while another channel has work waiting or in Rasa."""
+        busy: dict[str, int] = {}
+        for channel in active.values():
+            busy[channel] = busy.get(channel, 0) + 1
+        candidates: list[tuple[str, str]] = []
+        for channel, queue in self._queues.items():
+            for contact_id in queue:
+                if contact_id not in active:  # its worker looks for new messages itself
+                    candidates.append((channel, contact_id))
+                    break
+        if not candidates:
+            return None
+        channels_with_work = {c for c, _ in candidates} | set(busy)
+        if len(channels_with_work) > 1:
+            cap = max(1, int(slots * share))
+            candidates = [c for c in candidates if busy.get(c[0], 0) < cap] or []
+            if not candidates:
+                return None
+        names = sorted(c for c, _ in candidates)
+        self._turn += 1
+        fewest = min(busy.get(c, 0) for c in names)
+        tied = [c for c in names if busy.get(c, 0) == fewest]
+        channel = tied[self._turn % len(tied)]
+        contact_id = next(contact for c, contact in candidates if c == channel)
+        self.discard(contact_id)
+        return contact_id, channel
+
+
 class Gateway:
     def __init__(self, settings: Settings, db: Database, rasa: RasaClient,
                  senders: dict[str, Sender] | None = None, worker_id: str | None = None,
@@ -259,9 +327,10 @@ class Gateway:
         self._wake_outbox = asyncio.Event()
         self._waiters: dict[int, asyncio.Future] = {}
         self._active: set[str] = set()
+        self._active_channel: dict[str, str] = {}  # contact -> channel, of those in Rasa
         # Contacts with a message stored by this process: claimed without scanning the inbox.
         # The periodic scan still finds everything else (other processes, retries, restarts).
-        self._ready: OrderedDict[str, None] = OrderedDict()
+        self._ready = ReadyContacts()
         # In memory only, to spare a query per message: (channel, address hash) -> contact id
         # and contact id -> address (personal data: never logged, never written anywhere).
         self._contact_ids = _LRU(CACHE_SIZE)
@@ -340,7 +409,7 @@ class Gateway:
             self._addresses.put(contact.id, inbound.address)
         log.info("inbox: accepted message %s (%s, %s)", accepted.inbox_id, channel,
                  inbound.kind.value)
-        self._ready[contact.id] = None
+        self._ready.add(contact.id, channel)
         self._wake_inbox.set()
         if released:
             log.info("outbox: %d held repl%s of %s due again (the user wrote)", released,
@@ -491,10 +560,10 @@ class Gateway:
                 if await self._rasa_available():
                     if loop.time() >= next_scan:
                         next_scan = loop.time() + self.settings.worker_poll_seconds
-                        for contact_id in self._pending_contacts(self.concurrency * 4):
+                        for contact_id, channel in self._pending_contacts(self.concurrency * 4):
                             # An active contact's worker looks for its next message itself.
                             if contact_id not in self._active:
-                                self._ready.setdefault(contact_id, None)
+                                self._ready.add(contact_id, channel)
                     for contact_id, first in self._claim_ready(self.concurrency - len(tasks)):
                         task = asyncio.create_task(self._process_contact(contact_id, first))
                         tasks.add(task)
@@ -547,30 +616,37 @@ class Gateway:
             log.info("rasa: available")
         return True
 
-    def _pending_contacts(self, limit: int) -> list[str]:
-        """The scan: contacts with a message due, oldest first (whoever stored it)."""
+    def _pending_contacts(self, limit: int) -> list[tuple[str, str]]:
+        """The scan: (contact, channel) with a message due, oldest first (whoever stored
+        it), at most `limit` (plus those in Rasa) of each channel: a backlog on one channel
+        does not hide the others' messages from the scan."""
         now = utcnow()
-        due = or_(InboxMessage.next_attempt_at.is_(None), InboxMessage.next_attempt_at <= now)
+        due = or_(_I.c.next_attempt_at.is_(None), _I.c.next_attempt_at <= now)
+        first = func.min(_I.c.id)
+        waiting = (select(_I.c.contact_id, _I.c.channel, first.label("first"),
+                          func.row_number().over(partition_by=_I.c.channel,
+                                                 order_by=first).label("rank"))
+                   .where(_I.c.status == "pending", due)
+                   .group_by(_I.c.channel, _I.c.contact_id).subquery())
         with self.db.session() as session:
-            return list(session.scalars(
-                select(InboxMessage.contact_id)
-                .where(InboxMessage.status == "pending", due)
-                .group_by(InboxMessage.contact_id)
-                .order_by(func.min(InboxMessage.id))
-                .limit(limit + len(self._active))
-            ).all())
+            return [(row.contact_id, row.channel) for row in session.execute(
+                select(waiting.c.contact_id, waiting.c.channel)
+                .where(waiting.c.rank <= limit + len(self._active))
+                .order_by(waiting.c.first)).all()]
 
     def _claim_ready(self, limit: int) -> list[tuple[str, tuple[InboxMessage, ContactView]]]:
+        """Claim up to `limit` ready contacts, fairly across channels (ReadyContacts.pick)."""
         claimed = []
-        for contact_id in list(self._ready):
-            if len(claimed) >= limit:
+        while len(claimed) < limit:
+            picked = self._ready.pick(self._active_channel, self.concurrency,
+                                      self.settings.gateway_channel_share)
+            if picked is None:
                 break
-            if contact_id in self._active:
-                continue  # its worker looks for new messages before it lets go
-            del self._ready[contact_id]
+            contact_id, channel = picked
             first = self._claim(contact_id)
             if first is not None:
                 self._active.add(contact_id)
+                self._active_channel[contact_id] = channel
                 claimed.append((contact_id, first))
         return claimed
 
@@ -623,7 +699,7 @@ class Gateway:
                 if following is None:
                     held = False
                     if last:  # maybe more to answer: back in the queue, behind the others
-                        self._ready[contact_id] = None
+                        self._ready.add(contact_id, row.channel)
                     return
                 if following is _PAUSE:
                     return
@@ -632,6 +708,7 @@ class Gateway:
             log.exception("inbox worker: contact processing failed")
         finally:
             self._active.discard(contact_id)
+            self._active_channel.pop(contact_id, None)
             if held:
                 try:
                     self._release(contact_id)
@@ -650,7 +727,7 @@ class Gateway:
             log.warning("rasa: unavailable (%s); message %s waits", exc, row.id)
             self.rasa_up = False
             self._rasa_down_until = utcnow() + timedelta(seconds=1)
-            self._ready[contact.id] = None
+            self._ready.add(contact.id, row.channel)
             return _PAUSE
         except Exception as exc:
             log.exception("inbox: message %s failed", row.id)
