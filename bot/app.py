@@ -95,8 +95,11 @@ def main() -> None:
 
     configure_logging()
     settings = get_settings()
+    # log_config=None: uvicorn's records go through our handler (scrubbed, one format)
+    # instead of handlers of its own.
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False, log_config=None)
 
 
 if __name__ == "__main__":

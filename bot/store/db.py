@@ -17,7 +17,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # hide_parameters: an error never carries bound values (message text) into a log.
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -36,7 +38,8 @@ def make_engine(url: str) -> Engine:
     # CPU each, 4-5 transactions a message). After a PostgreSQL restart the first use of each
     # stale connection fails and invalidates the pool; every caller is safe to fail then
     # (a webhook answers 500 and the channel delivers again; workers retry).
-    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800,
+                         hide_parameters=True)
 
 
 class Database:
