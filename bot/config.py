@@ -135,6 +135,8 @@ class Settings:
     gateway_channel_share: float = 0.5
     outbox_concurrency: int = 32
     media_dir: Path = VAR_DIR / "media"
+    # A download is cut off once this many bytes have arrived (docs/SECURITY.md, door 7).
+    media_max_bytes: int = 64 * 1024 * 1024
     # The web chat (/api/chat, the test page): off unless asked for (docs/SECURITY.md). On:
     # each browser gets its sender from a signed cookie and is rate-limited per address and
     # per sender. Open (`make run`, tests, bench; loopback only): the client names its sender.
@@ -187,6 +189,7 @@ def load_settings() -> Settings:
         gateway_channel_share=min(1.0, max(0.0, _float("GATEWAY_CHANNEL_SHARE", 0.5))),
         outbox_concurrency=max(1, _int("OUTBOX_CONCURRENCY", 32)),
         media_dir=Path(_env("MEDIA_DIR", str(VAR_DIR / "media"))),
+        media_max_bytes=max(1, _int("MEDIA_MAX_BYTES", 64 * 1024 * 1024)),
         web_chat_enabled=_bool("WEB_CHAT_ENABLED", False),
         web_chat_open=_bool("WEB_CHAT_OPEN", False),
         web_chat_secret=_env("WEB_CHAT_SECRET"),

@@ -23,6 +23,9 @@ import logging
 import warnings
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -50,7 +53,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels import render
 from bot.channels.http import BadRequest, parse_json, read_body
-from bot.channels.media import MAX_MEDIA_BYTES, MediaError, MediaWorker
+from bot.channels.media import MediaError, MediaSink, MediaWorker, stream_into
 from bot.config import ConfigurationError, Settings
 from bot.core.gateway import Gateway, SendError, backoff_seconds
 from bot.core.messages import Channel, Inbound, InboundKind, Location, Media, Reply
@@ -174,6 +177,7 @@ class TelegramChannel:
     SEND_TIMEOUT = 10.0  # seconds, for every Bot API call but getUpdates
     POLL_TIMEOUT = 25  # long-polling wait, seconds
     MEDIA_POLL_SECONDS = 2.0
+    MEDIA_TIMEOUT = 60.0
 
     def __init__(self, settings: Settings, gateway: Gateway):
         self.settings = settings
@@ -199,7 +203,10 @@ class TelegramChannel:
                 "TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not: webhook mode "
                 "refuses to start without a secret (set one, or unset the URL to poll)")
         self.media = MediaWorker(gateway, Channel.TELEGRAM, settings.media_dir,
-                                 self._fetch_media, poll_seconds=self.MEDIA_POLL_SECONDS)
+                                 self._fetch_media, poll_seconds=self.MEDIA_POLL_SECONDS,
+                                 max_bytes=settings.media_max_bytes)
+        self._media_http = httpx.AsyncClient(timeout=httpx.Timeout(self.MEDIA_TIMEOUT,
+                                                                   connect=timeout))
         self._progress: dict[tuple[str, str], int] = {}
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
@@ -224,6 +231,7 @@ class TelegramChannel:
         for task in [*self._tasks, *self._background]:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._background, return_exceptions=True)
+        await self._media_http.aclose()
         for request in self._requests:
             try:
                 await request.shutdown()
@@ -421,14 +429,28 @@ class TelegramChannel:
         return provider_id
 
     # --------------------------------------------------------------------- media
-    async def _fetch_media(self, row: MediaFile) -> tuple[bytes, str | None]:
+    async def _fetch_media(self, row: MediaFile, sink: MediaSink) -> str | None:
+        """getFile through python-telegram-bot (which builds the download URL), then the file
+        streamed to disk: PTB's own download reads the whole file into memory first."""
         try:
             file = await self.bot.get_file(row.ref)
-            if file.file_size and file.file_size > MAX_MEDIA_BYTES:
-                raise MediaError("too large", retryable=False)
-            content = bytes(await file.download_as_bytearray())
         except TelegramBadRequest as exc:  # e.g. "file is too big" (over 20 MB)
             raise MediaError(f"BadRequest: {exc.message}"[:200], retryable=False) from None
         except TelegramError as exc:
             raise MediaError(type(exc).__name__) from None
-        return content, row.mime_type
+        sink.check_declared(file.file_size)
+        if not file.file_path:
+            raise MediaError("no file path", retryable=False)
+        parts = urlsplit(str(file.file_path))
+        url = urlunsplit(parts._replace(path=quote(parts.path)))
+        try:  # the URL holds the bot token: never logged (httpx's logger is at WARNING)
+            async with self._media_http.stream("GET", url) as response:
+                if not response.is_success:
+                    retryable = response.status_code >= 500 or response.status_code in (
+                        408, 429)
+                    raise MediaError(f"download: HTTP {response.status_code}",
+                                     retryable=retryable)
+                await stream_into(response, sink)  # cut off past the limit as bytes arrive
+        except httpx.HTTPError as exc:
+            raise MediaError(f"download: {type(exc).__name__}") from None
+        return row.mime_type

@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from bot.channels import render
 from bot.channels.http import BadRequest, parse_json, read_body
-from bot.channels.media import MAX_MEDIA_BYTES, MediaError, MediaWorker
+from bot.channels.media import MediaError, MediaSink, MediaWorker, stream_into
 from bot.config import Settings
 from bot.core.gateway import Gateway, SendError, Sent
 from bot.core.messages import Channel, Inbound, InboundKind, Location, Media, Reply
@@ -227,7 +227,8 @@ class WhatsAppChannel:
         self.base_url = settings.whatsapp_api_base_url.rstrip("/")
         self.phone_number_id = settings.whatsapp_phone_number_id
         self._headers = {"Authorization": f"Bearer {settings.whatsapp_access_token}"}
-        self.media = MediaWorker(gateway, Channel.WHATSAPP, settings.media_dir, self._fetch_media)
+        self.media = MediaWorker(gateway, Channel.WHATSAPP, settings.media_dir, self._fetch_media,
+                                 max_bytes=settings.media_max_bytes)
         # How many parts of a split reply went out, so a retry does not repeat them.
         self._progress: dict[tuple[str, str], int] = {}
         self._stop: asyncio.Event | None = None
@@ -391,20 +392,27 @@ class WhatsAppChannel:
         raise SendError(reason, retryable=retryable)
 
     # --------------------------------------------------------------------- media
-    async def _fetch_media(self, row: MediaFile) -> tuple[bytes, str | None]:
+    async def _fetch_media(self, row: MediaFile, sink: MediaSink) -> str | None:
         info = await self._get(f"{self.base_url}/{row.ref}", "media info")
         try:
             meta = info.json()
             url = str(meta["url"])
         except (ValueError, KeyError, TypeError):
             raise MediaError("media info without a url") from None
-        declared = meta.get("file_size")
-        if isinstance(declared, int) and declared > MAX_MEDIA_BYTES:
-            raise MediaError(f"too large ({declared} bytes)", retryable=False)
-        content = await self._get(url, "media download")
-        if len(content.content) > MAX_MEDIA_BYTES:
-            raise MediaError("too large", retryable=False)
-        return content.content, _str(meta.get("mime_type")) or content.headers.get("content-type")
+        sink.check_declared(meta.get("file_size"))
+        try:
+            async with self.http.stream("GET", url, headers=self._headers,
+                                        timeout=self.MEDIA_TIMEOUT) as response:
+                if not response.is_success:
+                    retryable = response.status_code >= 500 or response.status_code in (
+                        401, 408, 429)
+                    raise MediaError(f"media download: HTTP {response.status_code}",
+                                     retryable=retryable)
+                await stream_into(response, sink)  # cut off past the limit as bytes arrive
+                content_type = response.headers.get("content-type")
+        except httpx.HTTPError as exc:
+            raise MediaError(f"media download: {type(exc).__name__}") from None
+        return _str(meta.get("mime_type")) or content_type
 
     async def _get(self, url: str, what: str) -> httpx.Response:
         try:

@@ -24,7 +24,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.fakes.server import FaultInjector, LoopbackServer, Recorded, ServedFake
@@ -137,6 +137,10 @@ class FakeGraphAPI(FaultInjector, ServedFake):
         self.token = token
         self.phone_number_id = phone_number_id
         self.media: dict[str, tuple[bytes, str]] = {}  # media id -> (bytes, mime type)
+        # media id -> (bytes to stream, mime type, file_size to declare): a server that lies
+        # about the size and streams more, without Content-Length. `streamed` counts what left.
+        self.streams: dict[str, tuple[int, str, int]] = {}
+        self.streamed: dict[str, int] = {}
         self.server = LoopbackServer(Starlette(routes=[
             Route("/media-bytes/{media_id}", self._media_bytes, methods=["GET"]),
             Route("/{phone_id}/messages", self._messages, methods=["POST"]),
@@ -202,6 +206,11 @@ class FakeGraphAPI(FaultInjector, ServedFake):
             return self._error(401, 190, "Invalid OAuth access token.")
         if (response := await self._fault("media_info")) is not None:
             return response
+        if media_id in self.streams:
+            total, mime, declared = self.streams[media_id]
+            return JSONResponse({"messaging_product": "whatsapp",
+                                 "url": f"{self.url}/media-bytes/{media_id}",
+                                 "mime_type": mime, "file_size": declared, "id": media_id})
         if media_id not in self.media:
             return self._error(400, 100, "(#100) Invalid media id")
         content, mime = self.media[media_id]
@@ -217,7 +226,18 @@ class FakeGraphAPI(FaultInjector, ServedFake):
             return Response(status_code=401)
         if (response := await self._fault("media_bytes")) is not None:
             return response
+        if media_id in self.streams:
+            total, mime, _declared = self.streams[media_id]
+            return StreamingResponse(self._stream(media_id, total), media_type=mime)
         if media_id not in self.media:
             return Response(status_code=404)
         content, mime = self.media[media_id]
         return Response(content, media_type=mime)
+
+    async def _stream(self, media_id: str, total: int, chunk: int = 64 * 1024):
+        self.streamed[media_id] = 0
+        while self.streamed[media_id] < total:
+            size = min(chunk, total - self.streamed[media_id])
+            self.streamed[media_id] += size
+            yield b"\0" * size
+            await asyncio.sleep(0)

@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.fakes.server import FaultInjector, LoopbackServer, Recorded, ServedFake
@@ -88,6 +88,10 @@ class FakeTelegramAPI(FaultInjector, ServedFake):
         super().__init__()
         self.token = token
         self.files: dict[str, bytes] = {}
+        # file id -> (bytes to stream, file_size to declare): a server that lies about the
+        # size and streams more, without Content-Length. `streamed` counts what left.
+        self.streams: dict[str, tuple[int, int]] = {}
+        self.streamed: dict[str, int] = {}
         self._updates: list[dict[str, Any]] = []
         self._updates_lock = threading.Lock()
         self._message_ids = itertools.count(1)
@@ -160,6 +164,9 @@ class FakeTelegramAPI(FaultInjector, ServedFake):
         if request.path_params["token"] != self.token:
             return Response(status_code=401)
         file_id = request.path_params["path"].removeprefix("files/")
+        if file_id in self.streams:
+            return StreamingResponse(self._stream(file_id, self.streams[file_id][0]),
+                                     media_type="application/octet-stream")
         if file_id not in self.files:
             return Response(status_code=404)
         return Response(self.files[file_id], media_type="application/octet-stream")
@@ -190,10 +197,21 @@ class FakeTelegramAPI(FaultInjector, ServedFake):
 
     def _m_getFile(self, params: dict) -> Any:
         file_id = params.get("file_id", "")
+        if file_id in self.streams:
+            return {"file_id": file_id, "file_unique_id": "u" + file_id,
+                    "file_size": self.streams[file_id][1], "file_path": f"files/{file_id}"}
         if file_id not in self.files:
             return self._error(400, "Bad Request: invalid file_id")
         return {"file_id": file_id, "file_unique_id": "u" + file_id,
                 "file_size": len(self.files[file_id]), "file_path": f"files/{file_id}"}
+
+    async def _stream(self, file_id: str, total: int, chunk: int = 64 * 1024):
+        self.streamed[file_id] = 0
+        while self.streamed[file_id] < total:
+            size = min(chunk, total - self.streamed[file_id])
+            self.streamed[file_id] += size
+            yield b"\0" * size
+            await asyncio.sleep(0)
 
     async def _m_getUpdates(self, params: dict) -> list:
         offset = int(params.get("offset") or 0)

@@ -261,3 +261,21 @@ async def test_failure_after_the_last_retry_is_visible(app, fakes):
     telegram_api.fail_next(1, status=500, match="sendMessage")
     [out] = await wait_for(lambda: app.outbox(OutboxMessage.status == "failed"))
     assert out.attempts == 12 and out.last_error
+
+
+async def test_a_download_larger_than_the_limit_is_cut_off_as_bytes_arrive(tmp_path, fakes):
+    """Issue 14, door 7: getFile says 2 kB, the file server streams on without
+    Content-Length; the download stops once MEDIA_MAX_BYTES (1 MB here) has arrived."""
+    telegram_api, rasa = fakes
+    limit, total = 1024 * 1024, 1 << 40  # a terabyte: endless in practice
+    telegram_api.streams["voice-big"] = (total, 2048)
+    settings = _settings(tmp_path, telegram_api, rasa, media_max_bytes=limit)
+    with RunningApp(settings) as app:
+        await post_update(app, voice_update(CHAT, file_id="voice-big"))
+        [media] = await wait_for(lambda: [m for m in app.media() if m.status == "failed"],
+                                 timeout=20)
+    assert "too large" in media.last_error and media.path is None
+    # Stopped by our side: the server would have streamed on (bytes it pushed into socket
+    # buffers before seeing the disconnect are counted too).
+    assert telegram_api.streamed["voice-big"] < 1 << 30
+    assert not [p for p in settings.media_dir.rglob("*") if p.is_file()]

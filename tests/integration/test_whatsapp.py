@@ -309,3 +309,24 @@ async def test_failure_after_the_last_retry_is_visible(app, fakes):
     graph.fail_next(1, status=500, match="messages")
     [out] = await wait_for(lambda: app.outbox(OutboxMessage.status == "failed"))
     assert out.attempts == 12 and "HTTP 500" in out.last_error
+
+
+async def test_a_download_larger_than_the_limit_is_cut_off_as_bytes_arrive(tmp_path, fakes):
+    """Issue 14, door 7: Meta says 2 kB, the server streams on without Content-Length;
+    the download stops once MEDIA_MAX_BYTES (1 MB here) has arrived, nothing is kept."""
+    graph, rasa = fakes
+    limit, total = 1024 * 1024, 1 << 40  # a terabyte: endless in practice
+    graph.streams["5566778899"] = (total, "audio/ogg", 2048)
+    settings = make_settings(tmp_path, rasa.url, whatsapp_access_token=TOKEN,
+                             whatsapp_phone_number_id=meta.PHONE_NUMBER_ID,
+                             whatsapp_app_secret=APP_SECRET, whatsapp_api_base_url=graph.url,
+                             media_max_bytes=limit)
+    with RunningApp(settings) as app:
+        await deliver(app, meta.webhook([meta.voice_message(PHONE, media_id="5566778899")]))
+        [media] = await wait_for(lambda: [m for m in app.media() if m.status == "failed"],
+                                 timeout=20)
+    assert "too large" in media.last_error and media.path is None
+    # Stopped by our side: the server would have streamed on (bytes it pushed into socket
+    # buffers before seeing the disconnect are counted too).
+    assert graph.streamed["5566778899"] < 1 << 30
+    assert not [p for p in settings.media_dir.rglob("*") if p.is_file()]
