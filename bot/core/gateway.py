@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.core import choice_match, privacy
+from bot.core import choice_match, privacy, segments
 from bot.core.messages import Channel, Choice, Inbound, InboundKind, Reply
 from bot.core.notify import PartnerNotifier
 from bot.core.normalize import normalize
@@ -49,6 +49,7 @@ OUTBOX_LEASE_SECONDS = 120  # a reply claimed by a worker that died is sent agai
 BATCH_PER_LEASE = 5
 MAX_MESSAGE_ATTEMPTS = 5
 MAX_TEXT_CHARS = 2000  # longer messages are cut before NLU; the user is not punished for it
+SEGMENT_PARSE_TIMEOUT = 4.0  # the parts of a long message, parsed at once (seconds, in all)
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 CACHE_SIZE = 50_000
 _PAUSE = object()
@@ -757,6 +758,8 @@ class Gateway:
             message = choice_message(payload["choice_id"])
         elif kind == InboundKind.TEXT:
             message = self._text_to_message(row.text or "", contact)
+            if message and not message.startswith("/"):
+                message = await self._strongest_question(message, metadata)
         elif kind == InboundKind.LOCATION and payload.get("location"):
             loc = payload["location"]
             message = "/share_location" + _json({"latitude": loc["latitude"],
@@ -770,6 +773,38 @@ class Gateway:
                                     "question ou envoyez un message vocal."),
                           choices=[Choice("menu:main", t.gettext("Menu"))], lang=lang)]
         return await self.rasa.send(contact.id, message, metadata)
+
+    async def _strongest_question(self, text: str, metadata: dict[str, Any]) -> str:
+        """A long message: the part that is its strongest question (bot/core/segments.py).
+
+        Each part is parsed by Rasa (at most MAX_SEGMENTS, at once, short timeouts); the other
+        parts' intents go to the dialogue as `other_intents` (names only, never their text).
+        A message that may be a disclosure is never split, and if any parse fails the whole
+        message goes on as before."""
+        parts = segments.split_sentences(text)
+        if len(parts) < 2 or segments.keep_whole(text):
+            return text
+        try:
+            parses = await asyncio.wait_for(asyncio.gather(
+                *(self.rasa.parse(part, timeout=SEGMENT_PARSE_TIMEOUT) for part in parts)),
+                timeout=SEGMENT_PARSE_TIMEOUT)
+        except Exception as exc:  # a help, never a reason to lose or delay the message
+            log.info("segments: parse failed (%s); the whole message goes on",
+                     type(exc).__name__)
+            return text
+        for part, parse in zip(parts, parses):
+            parse["text"] = part  # what was parsed, for the detector (never logged)
+        index = segments.strongest(parses)
+        if any((p.get("intent") or {}).get("name") == segments.VIOLENCE for p in parses):
+            metadata["violence_segment"] = True
+        if not segments.is_content(parses[index]):
+            return text
+        others = segments.other_intents(parses, index)
+        if others:
+            metadata["other_intents"] = others
+        log.info("segments: %d parts, answering part %d (%s)", len(parts), index + 1,
+                 (parses[index].get("intent") or {}).get("name"))
+        return parts[index]
 
     def _text_to_message(self, text: str, contact: ContactView) -> str | None:
         text = text[:MAX_TEXT_CHARS]

@@ -40,6 +40,25 @@ class RasaClient:
         response.raise_for_status()
         return [reply for item in response.json() if (reply := to_reply(item)) is not None]
 
+    async def parse(self, text: str, timeout: float = 5.0) -> dict[str, Any]:
+        """Rasa's NLU reading of a text (`/model/parse`: intent, ranking, entities), without
+        touching any conversation. Needs the HTTP API (and its token)."""
+        params = {"token": self.token} if self.token else None
+        try:
+            response = await self.http.post(f"{self.base_url}/model/parse", json={"text": text},
+                                            params=params, timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"parse: HTTP {response.status_code}")
+        try:
+            result = response.json()
+        except ValueError as exc:
+            raise RasaUnavailable("parse: not JSON") from exc
+        if not isinstance(result, dict):
+            raise RasaUnavailable("parse: unexpected body")
+        return result
+
     async def ready(self) -> bool:
         """True once the server answers and has a model loaded."""
         try:
