@@ -202,6 +202,13 @@ class Talk:
     def respond(self, turn: Turn) -> list[Reply]:
         self.metadata = dict(turn.metadata or {})
         self._adopt_metadata(turn)
+        # The disclosure safety net reads every typed message first (bot/actions/flows/
+        # disclosure.py): help for violence is never delayed or lost to a misread intent.
+        from bot.actions.flows.disclosure import screen
+
+        disclosure = screen(self, turn)
+        if disclosure:
+            return disclosure
         proposal = self._propose_language(turn)
         if proposal:
             return proposal
