@@ -452,8 +452,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="replay the fallback threshold on this run's predictions")
     parser.add_argument("--write-docs", action="store_true",
                         help="replace the eval block of docs/NLU.md with this run's table")
+    parser.add_argument("--disclosure-only", action="store_true",
+                        help="only the disclosure detector's table (no Rasa, seconds)")
     args = parser.parse_args(argv)
     langs = tuple(args.lang or LANGS)
+    if args.disclosure_only:
+        from bot.devtools import eval_disclosure
+
+        print(eval_disclosure.render(eval_disclosure.evaluate(langs=langs)))
+        return 0
     block, scores = evaluate(langs, force=args.force)
     print(block)
     if args.sweep:
@@ -468,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_docs:
         write_docs(block)
         print("evaluate: table written to docs/NLU.md")
+    from bot.devtools import eval_disclosure  # the safety net, next to the NLU's figures
+
+    print("\n" + eval_disclosure.render(eval_disclosure.evaluate(langs=langs)))
     missed = [lang for lang, s in scores.items() if s.macro_f1 < TARGETS[lang]]
     if missed:
         print(f"evaluate: below the macro-F1 target: {', '.join(missed)}")
