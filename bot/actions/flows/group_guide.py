@@ -8,13 +8,14 @@ days later and continue where they stopped.
 
 from __future__ import annotations
 
-from bot.actions.dialogue import Talk, Turn, register_flow
+from bot.actions.dialogue import StepFlow, Talk, Turn, register_flow
 from bot.core.messages import Choice, Reply
 
 GUIDE_ID = "group"
+QUESTION_CONFIDENCE = 0.7  # a question asked in the guide is answered, the guide kept
 
 
-class GroupGuide:
+class GroupGuide(StepFlow):
     name = "group"
 
     def _progress(self, talk: Talk) -> dict:
@@ -23,7 +24,42 @@ class GroupGuide:
     def _save(self, talk: Talk, progress: dict) -> None:
         talk.state.progress = {**talk.state.progress, GUIDE_ID: progress}
 
+    def _next_step(self, talk: Talk):
+        """(option, next step or None, number of steps done) of the guide in progress."""
+        progress = self._progress(talk)
+        try:
+            option = talk.content.guide(GUIDE_ID).option(progress.get("option") or "")
+        except KeyError:
+            return None, None, 0
+        done = set(progress.get("done") or [])
+        nxt = next((s for s in option.steps if s.id not in done), None)
+        return option, nxt, len([s for s in option.steps if s.id in done])
+
+    def resume_choice(self, talk: Talk) -> Choice | None:
+        """"Reprendre votre guide, étape 5 sur 7" while the guide is unfinished."""
+        option, nxt, done = self._next_step(talk)
+        if option is None or nxt is None:
+            return None
+        return Choice("flow:group:resume", talk._(
+            "Reprendre votre guide, étape {step} sur {total}").format(
+            step=done + 1, total=len(option.steps)))
+
+    def ask_again(self, talk: Talk) -> Reply | None:
+        flow = self._state(talk)
+        try:
+            if flow.get("at"):
+                return self._step(talk, flow["at"])[0]
+            if flow.get("option"):
+                return self._checklist(talk, flow["option"])[0]
+        except KeyError:
+            pass
+        return self.start(talk, "start")[0]
+
     def start(self, talk: Talk, arg: str) -> list[Reply]:
+        if arg == "resume":
+            option, nxt, _ = self._next_step(talk)
+            if option is not None:
+                return self._step(talk, nxt.id) if nxt else self._checklist(talk, option.id)
         guide = talk.content.guide(GUIDE_ID)
         progress = self._progress(talk)
         choices = [Choice(f"flow:group:opt:{o.id}", o.title(talk.lang)) for o in guide.options]
@@ -40,7 +76,7 @@ class GroupGuide:
 
     def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
         if turn.intent != "choose" or not turn.choice:
-            return None  # free text: let the dialogue answer it (it may be a new question)
+            return self._typed(talk, turn)
         _, _, rest = turn.choice.partition("flow:group:")
         action, _, arg = rest.partition(":")
         guide = talk.content.guide(GUIDE_ID)
@@ -54,6 +90,26 @@ class GroupGuide:
         except KeyError:
             pass
         return self.start(talk, "start")
+
+    def _typed(self, talk: Talk, turn: Turn) -> list[Reply] | None:
+        """Typed text in the guide: "c fait", "ok", a button's title select it; a question
+        the NLU is sure of is answered, with the guide one tap away; anything else shows the
+        step again. Progress is saved at each step, so "menu" loses nothing."""
+        if turn.intent in ("menu", "greet"):
+            return None  # progress is saved: the menu (with "Reprendre") loses nothing
+        from bot.core.choice_match import match_choice, yes_no
+
+        reply = self.ask_again(talk)
+        intent = turn.intent or ""
+        if (reply is not None and not match_choice(turn.text, reply.choices)
+                and not yes_no(turn.text) and talk.content.answers_for_intent(intent)
+                and (turn.confidence is None or turn.confidence >= QUESTION_CONFIDENCE)):
+            replies = talk.answer_intent(intent, turn)
+            if replies and not replies[-1].sensitive:
+                replies[-1].choices.insert(0, Choice("flow:group:resume",
+                                                     talk._("Reprendre le guide")))
+            return replies
+        return self.typed(talk, turn)
 
     def _checklist(self, talk: Talk, option_id: str) -> list[Reply]:
         guide = talk.content.guide(GUIDE_ID)
@@ -82,6 +138,7 @@ class GroupGuide:
             text += "\n\n" + talk._("Documents :") + "\n" + "\n".join(
                 f"• {doc.title(talk.lang)}" for doc in step.documents)
         option = self._progress(talk).get("option")
+        talk.state.flow = {"name": self.name, "option": option, "at": step.id}
         choices = [Choice(f"flow:group:done:{step.id}", talk._("C'est fait"))]
         if option:
             choices.append(Choice(f"flow:group:opt:{option}", talk._("Liste des étapes")))

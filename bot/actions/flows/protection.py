@@ -22,6 +22,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_flow
+from bot.actions.flows.report import code_note
 from bot.core.messages import Choice, Reply
 from bot.core.privacy import QUICK_EXIT_WORDS, clear_callback_draft, peek_callback_draft
 from bot.store import requests as store
@@ -51,6 +52,34 @@ class ProtectionFlow(StepFlow):
         return talk.reply(text, choices, sensitive=True)
 
     # ---- entry -----------------------------------------------------------------------
+    def start_with(self, talk: Talk, turn: Turn) -> list[Reply]:
+        """A country (or a place) named in the message: its services at once, no question."""
+        country = turn.entities.get("country") or talk._country_of_place(
+            turn.entities.get("place"))
+        if country in COUNTRY_CODES:
+            talk.state.country = country
+        return self.start(talk, "start")
+
+    def ask_again(self, talk: Talk) -> Reply | None:
+        """The current step again (resume, or a typed text that is not an answer)."""
+        state = self._state(talk)
+        step = state.get("step")
+        if step == "country":
+            return self._ask_country(talk)
+        if step == "consent":
+            return self._reply(talk, talk._("Voulez-vous être rappelé(e) ?"),
+                               [Choice(cid("consent"), talk._("Oui, rappelez-moi"))])
+        if step == "number":
+            return self._ask_number(talk)
+        if step == "time":
+            return self._ask_time(talk, state.get("number", "typed"))
+        if step == "confirm":
+            return self._reply(talk, talk._("Confirmez-vous le rappel ?"),
+                               [Choice(cid("confirm"), talk._("Confirmer"))])
+        if step in ("done", None):
+            return None
+        return self._info(talk)
+
     def start(self, talk: Talk, arg: str) -> list[Reply]:
         talk.state.flow = {"name": NAME}
         if talk.state.country not in COUNTRY_CODES:
@@ -168,24 +197,10 @@ class ProtectionFlow(StepFlow):
         state = self._state(talk)
         note = talk._("Vous n'avez pas besoin de raconter ce qui s'est passé. Ce que vous écrivez "
                       "ici n'est pas gardé.")
-        step = state.get("step")
-        if step == "done" or step is None:
+        reply = self.ask_again(talk)
+        if reply is None:
             talk.end_flow()
             return [talk.reply(note)]
-        if step == "country":
-            reply = self._ask_country(talk)
-        elif step == "consent":
-            reply = self._reply(talk, talk._("Voulez-vous être rappelé(e) ?"),
-                                [Choice(cid("consent"), talk._("Oui, rappelez-moi"))])
-        elif step == "number":
-            reply = self._ask_number(talk)
-        elif step == "time":
-            reply = self._ask_time(talk, state.get("number", "typed"))
-        elif step == "confirm":
-            reply = self._reply(talk, talk._("Confirmez-vous le rappel ?"),
-                                [Choice(cid("confirm"), talk._("Confirmer"))])
-        else:
-            reply = self._info(talk)
         reply.text = f"{note}\n\n{reply.text}"
         return [reply]
 
@@ -222,6 +237,7 @@ class ProtectionFlow(StepFlow):
         self._go(talk, "done")
         text = talk._("C'est noté. Une personne formée vous appellera. Votre code : {code}.\n"
                       "Pour annuler le rappel, répondez « annuler ».").format(code=code)
+        text += "\n" + code_note(talk, code)
         return [talk.reply(f"{text}\n\n{clear_chat_help(talk)}",
                            [Choice(cid("cancel"), talk._("Annuler le rappel"))], sensitive=True)]
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_flow
+from bot.core.choice_match import yes_no
 from bot.core.messages import Choice, Reply
 from bot.core.privacy import CANCEL_WORDS, clear_callback_draft, peek_callback_draft
 from bot.store import requests as store
@@ -67,8 +68,21 @@ def is_cancel_text(turn: Turn) -> bool:
     return (turn.text or "").strip().casefold().rstrip(".! ") in CANCEL_WORDS
 
 
+def code_note(talk: Talk, code: str, due_at: datetime | None = None) -> str:
+    """What a reference code is for, said when it is given."""
+    note = talk._("Gardez ce code : il sert à suivre votre demande. Écrivez « statut {code} » "
+                  "pour savoir où elle en est.").format(code=code)
+    if due_at is not None:
+        from bot.i18n import format_date
+
+        note += "\n" + talk._("Un partenaire doit la traiter avant le {date}.").format(
+            date=format_date(due_at.date(), talk.lang, talk.state.country))
+    return note
+
+
 class ReportFlow(StepFlow):
     name = NAME
+    sends_request = True
 
     def _reply(self, talk: Talk, text: str, choices: list[Choice] | None = None, *,
                sensitive: bool = False) -> Reply:
@@ -77,6 +91,28 @@ class ReportFlow(StepFlow):
         return talk.reply(text, choices, sensitive=sensitive)
 
     # ---- steps -----------------------------------------------------------------------
+    def start_with(self, talk: Talk, turn: Turn) -> list[Reply]:
+        """"Je veux signaler un problème à Kéniéba": the place (and its country) is kept and
+        not asked again."""
+        replies = self.start(talk, "start")
+        country = turn.entities.get("country")
+        if country in COUNTRY_CODES and talk.state.country not in COUNTRY_CODES:
+            talk.state.country = country
+        place = _resolve(turn.entities["place"], talk.state.country) if turn.entities.get(
+            "place") else None
+        if place is not None:
+            talk.state.country = talk.state.country or place.country
+            self._go(talk, "category", locality=place.name, cluster=place.cluster)
+        return replies
+
+    def ask_again(self, talk: Talk) -> Reply | None:
+        return self._repeat(talk, self._state(talk).get("step"))
+
+    def resume_choice(self, talk: Talk) -> Choice | None:
+        if (talk.state.flow or {}).get("name") != NAME:
+            return None
+        return Choice(cid("resume"), talk._("Reprendre votre demande"))
+
     def start(self, talk: Talk, arg: str) -> list[Reply]:
         # A voice note sent just before choosing "report" belongs to the report too.
         since = datetime.now(timezone.utc) - timedelta(minutes=10)
@@ -149,19 +185,15 @@ class ReportFlow(StepFlow):
             return [self._repeat(talk, step)]
         if step == "description":
             text = " ".join(original_text(talk, turn.text).split())
-            if not text:
-                return [self._ask_description(talk)]
+            if not any(ch.isalnum() for ch in text) or yes_no(text):
+                return self.typed(talk, turn)  # "ok", "👍": not a description
             self._go(talk, "contact", summary=text[:store.SUMMARY_LIMIT])
             return [self._ask_contact(talk)]
         if step == "phone":  # typed text that skipped the gateway's private path: not kept
             return [self._ask_number(talk)]
-        # "oui"/"non" typed instead of pressed (the dialogue would open the menu and lose
-        # the report).
-        answers = {("contact", "affirm"): "contact:here", ("contact", "deny"): "contact:no",
-                   ("summary", "affirm"): "confirm", ("summary", "deny"): "cancel"}
-        if (step, turn.intent) in answers:
-            return self._choice(talk, answers[(step, turn.intent)], step)
-        return None  # elsewhere free text may be a new question: let the dialogue answer it
+        # A step with buttons: a typed title, number or yes/no word selects one; anything
+        # else keeps the draft and asks again (never the menu: the report would be lost).
+        return self.typed(talk, turn)
 
     def _choice(self, talk: Talk, action: str, step: str | None) -> list[Reply]:
         action, _, arg = action.partition(":")
@@ -173,6 +205,11 @@ class ReportFlow(StepFlow):
 
                 return protection.start(talk, "start")
             self._go(talk, "place", category=arg)
+            if self._state(talk).get("locality"):  # named in the first message
+                if talk.state.country not in COUNTRY_CODES:
+                    self._go(talk, "country")
+                    return [ask_country(talk, NAME, talk._("Dans quel pays ?"))]
+                return [self._ask_description(talk)]
             return [self._ask_place(talk)]
         if action == "country" and arg in COUNTRY_CODES and step == "country":
             talk.state.country = arg
@@ -237,6 +274,9 @@ class ReportFlow(StepFlow):
                 talk.state.country = talk.state.country or place.country
             else:
                 values.update(locality=typed[:store.LOCALITY_LIMIT])
+                country = turn.entities.get("country")  # "un village au Sénégal"
+                if country in COUNTRY_CODES and talk.state.country not in COUNTRY_CODES:
+                    talk.state.country = country
         self._go(talk, "place", **values)
         if talk.state.country not in COUNTRY_CODES:
             self._go(talk, "country")
@@ -289,11 +329,10 @@ class ReportFlow(StepFlow):
                 latitude=state.get("lat"), longitude=state.get("lon"),
                 summary=state.get("summary"), attachments=attachments or None,
                 callback_method=method, callback_contact_encrypted=encrypted)
-            code = request.reference_code
+            code, due_at = request.reference_code, request.due_at
         talk.end_flow()
-        text = talk._("Demande envoyée. Votre code : {code}\nGardez-le. Pour savoir où elle en "
-                      "est, écrivez « suivi ».").format(code=code)
-        return [talk.reply(text)]
+        text = talk._("Demande envoyée. Votre code : {code}").format(code=code)
+        return [talk.reply(f"{text}\n{code_note(talk, code, due_at)}")]
 
 
 def original_text(talk: Talk, fallback: str | None) -> str:

@@ -1,16 +1,46 @@
-"""Where is my request? Answers only to the contact who made it: its status and the partner's
-last message. Choice ids: `flow:status:start`, `flow:status:ref:<code>`, `flow:status:cancel`.
+"""Where is my request? Answers only to the contact who made it: its status, what the status
+means, what happens next and by when (the due date), and the partner's last message.
+Choice ids: `flow:status:start`, `flow:status:ref:<code>`, `flow:status:cancel`.
+
+A message that carries a code ("statut ML-7KQ4XR", "ml 7kq4xr", "statut de ML7KQ4XR") is
+answered at once, whatever the intent the NLU gave it (`claim`).
 """
 
 from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
 
 from bot.actions.dialogue import Talk, Turn, register_flow
 from bot.actions.flows.report import category_label, cancelled, is_cancel_text
 from bot.core.messages import Choice, Reply
 from bot.core.notify import status_label
+from bot.i18n import N_, format_date
 from bot.store import requests as store
 
 NAME = "status"
+# A code inside a sentence: country, optional separator, 6 characters of the code alphabet.
+_CODE_IN_TEXT = re.compile(
+    rf"(?<![A-Za-z0-9])(ML|GN|SN|XX)[\s._–—-]*([{store.CODE_ALPHABET}]{{{store.CODE_LENGTH}}})"
+    r"(?![A-Za-z0-9])", re.IGNORECASE)
+# What each status means for the miner, and what happens next.
+STATUS_MEANINGS = {
+    "new": N_("Elle est bien reçue. Un partenaire va la prendre en charge."),
+    "assigned": N_("Un partenaire l'a prise en charge. Il va l'étudier et vous répondre ici."),
+    "in_progress": N_("Un partenaire s'en occupe. Ses messages arriveront ici."),
+    "resolved": N_("Le partenaire la considère comme réglée. Si le problème continue, vous "
+                   "pouvez parler à une personne."),
+    "closed": N_("Elle est terminée. Pour un nouveau problème, faites une nouvelle demande."),
+}
+
+
+def find_reference_code(text: str | None) -> str | None:
+    """The first reference code in a message, as stored ("statut de ml 7kq4xr" ->
+    "ML-7KQ4XR"); None if there is none."""
+    match = _CODE_IN_TEXT.search(text or "")
+    if not match:
+        return None
+    return store.normalise_reference_code(match.group(1) + match.group(2))
 
 
 def cid(step: str) -> str:
@@ -19,6 +49,17 @@ def cid(step: str) -> str:
 
 class StatusFlow:
     name = NAME
+
+    def claim(self, talk: Talk, turn: Turn) -> list[Reply] | None:
+        """A typed code is answered at once (a disclosure never: it goes to protection)."""
+        if turn.intent in ("violence_help", "choose"):
+            return None
+        code = find_reference_code(turn.text)
+        return self._show(talk, code) if code else None
+
+    def start_with(self, talk: Talk, turn: Turn) -> list[Reply]:
+        code = find_reference_code(turn.text)
+        return self._show(talk, code) if code else self.start(talk, "start")
 
     def start(self, talk: Talk, arg: str) -> list[Reply]:
         talk.state.flow = {"name": NAME, "step": "code"}
@@ -45,7 +86,7 @@ class StatusFlow:
             return None
         if is_cancel_text(turn):
             return cancelled(talk)
-        code = store.normalise_reference_code(turn.text)
+        code = find_reference_code(turn.text) or store.normalise_reference_code(turn.text)
         if code is None:
             if turn.intent not in (None, "nlu_fallback", "out_of_scope", "inform", "check_status"):
                 return None  # a new question: let the dialogue answer it
@@ -64,11 +105,28 @@ class StatusFlow:
             text = talk._("Demande {code} ({category}) : {status}.").format(
                 code=request.reference_code, category=category_label(talk, request.category),
                 status=status_label(talk._, request.status))
+            if request.status in STATUS_MEANINGS:
+                text += "\n" + talk._(STATUS_MEANINGS[request.status])
+            choices = []
+            due = request.due_at
+            if due is not None and request.status in ("new", "assigned", "in_progress"):
+                if due.tzinfo is None:
+                    due = due.replace(tzinfo=timezone.utc)
+                date = format_date(due.date(), talk.lang, talk.state.country)
+                if due >= datetime.now(timezone.utc):
+                    text += "\n" + talk._("Réponse prévue avant le {date}.").format(date=date)
+                else:
+                    text += "\n" + talk._("La réponse était prévue avant le {date} : elle a du "
+                                          "retard. Vous pouvez parler à une personne.").format(
+                        date=date)
+                    choices.append(Choice("flow:talk:start", talk._("Parler à une personne")))
+            if request.status == "resolved":
+                choices.append(Choice("flow:talk:start", talk._("Parler à une personne")))
             if request.partner_message:
                 text += "\n" + talk._("Dernier message du partenaire : « {message} »").format(
                     message=request.partner_message)
         talk.end_flow()
-        return [talk.reply(text)]
+        return [talk.reply(text, choices)]
 
 
 FLOW = register_flow(StatusFlow(), "check_status")

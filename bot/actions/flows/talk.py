@@ -14,7 +14,7 @@ import re
 from sqlalchemy import select
 
 from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_flow
-from bot.actions.flows.report import ask_country, cancelled, is_cancel_text
+from bot.actions.flows.report import ask_country, cancelled, code_note, is_cancel_text
 from bot.core.messages import Choice, Reply
 from bot.store import requests as store
 from bot.store.models import InboxMessage
@@ -46,6 +46,25 @@ def shareable_messages(contact_id: str | None, limit: int = SHARE_LIMIT) -> list
 
 class TalkFlow(StepFlow):
     name = NAME
+    sends_request = True
+
+    def start_with(self, talk: Talk, turn: Turn) -> list[Reply]:
+        """A country (or a place) named in the message is not asked again."""
+        country = turn.entities.get("country") or talk._country_of_place(
+            turn.entities.get("place"))
+        if country in COUNTRY_CODES and talk.state.country not in COUNTRY_CODES:
+            talk.state.country = country
+        return self.start(talk, "start")
+
+    def ask_again(self, talk: Talk) -> Reply | None:
+        if self._state(talk).get("step") == "country":
+            return ask_country(talk, NAME, talk._("Dans quel pays êtes-vous ?"))
+        return self.start(talk, "start")[0]
+
+    def resume_choice(self, talk: Talk) -> Choice | None:
+        if (talk.state.flow or {}).get("name") != NAME:
+            return None
+        return Choice(cid("resume"), talk._("Reprendre votre demande"))
 
     def start(self, talk: Talk, arg: str) -> list[Reply]:
         messages = shareable_messages(talk.sender_id)
@@ -65,7 +84,12 @@ class TalkFlow(StepFlow):
     def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
         state = self._state(talk)
         if turn.intent != "choose" or not turn.choice:
-            return cancelled(talk) if is_cancel_text(turn) else None
+            if is_cancel_text(turn):
+                return cancelled(talk)
+            if turn.intent == "menu":
+                return None
+            # "oui", "ok envoie", "waaw": the buttons' answer; anything else asks again.
+            return self.typed(talk, turn)
         action, _, arg = turn.choice.removeprefix(f"flow:{NAME}:").partition(":")
         if action in ("cancel", "exit"):
             return cancelled(talk)
@@ -96,10 +120,11 @@ class TalkFlow(StepFlow):
                 channel=talk.metadata.get("channel") or "web", country=talk.state.country,
                 language=talk.lang, summary=summary, callback_method="channel",
                 share_conversation=share and summary is not None)
-            code = request.reference_code
+            code, due_at = request.reference_code, request.due_at
         talk.end_flow()
-        return [talk.reply(talk._("C'est envoyé. Une personne vous répondra ici. Votre code : "
-                                  "{code}").format(code=code))]
+        text = talk._("C'est envoyé. Une personne vous répondra ici. Votre code : "
+                      "{code}").format(code=code)
+        return [talk.reply(f"{text}\n{code_note(talk, code, due_at)}")]
 
 
 FLOW = register_flow(TalkFlow(), "talk_to_person")

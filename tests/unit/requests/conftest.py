@@ -47,8 +47,10 @@ class Chat:
         self.replies = Talk(self.state, sender_id=self.contact_id).respond(turn)
         return self.replies
 
-    def say(self, text: str, intent: str = "nlu_fallback", **entities: str):
-        return self._run(Turn(intent=intent, text=text, entities=dict(entities)))
+    def say(self, text: str, intent: str = "nlu_fallback", *, confidence: float | None = None,
+            metadata: dict | None = None, **entities: str):
+        return self._run(Turn(intent=intent, text=text, entities=dict(entities),
+                              confidence=confidence, metadata=dict(metadata or {})))
 
     def press(self, choice: str):
         text = f'/choose{{"choice":"{choice}"}}'

@@ -64,7 +64,7 @@ def test_an_unknown_place_is_kept_as_typed_and_the_country_is_asked(db, contact)
     chat = Chat(contact)
     chat.press("flow:report:start")
     chat.press("flow:report:cat:land_conflict")
-    chat.say("Village de Tinkoto bas")
+    chat.say("Campement de Wuroxaana haut")
     assert chat.step == "country" and "flow:report:country:SN" in chat.choices
     chat.press("flow:report:country:SN")
     chat.say("Un voisin a pris notre puits")
@@ -72,7 +72,7 @@ def test_an_unknown_place_is_kept_as_typed_and_the_country_is_asked(db, contact)
     chat.press("flow:report:confirm")
     request = only_request(db)
     assert (request.locality, request.country, request.partner_id) == (
-        "Village de Tinkoto bas", "SN", "la_lumiere")
+        "Campement de Wuroxaana haut", "SN", "la_lumiere")
     assert not request.callback_consent
 
 
@@ -316,7 +316,7 @@ def test_talk_is_offered_after_two_misunderstandings(db, chat):
 
 
 def test_delete_asks_first_then_marks_the_contact(db, chat):
-    chat.say("effacer mes données", intent="delete_data")
+    chat.say("effacer mes données", intent="delete_data", confidence=0.98)
     assert "flow:delete:confirm" in chat.choices
     with db.session() as session:
         assert session.get(Contact, chat.contact_id).erase_requested_at is None
