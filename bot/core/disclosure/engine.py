@@ -135,7 +135,7 @@ def _cue(lang: str, category: str, n: int, entry: dict, elision: bool) -> Cue:
     if near not in (None, "before", "after", "any"):
         raise ValueError(f"disclosure lexicon {lang}/{category}: bad near {near!r}")
     # French glues elided pronouns and articles in SMS: "lacheteur", "menferme", "dequipe".
-    glue = r"(?:[ldmtsjn](?=[aeiouy]))?" if elision else ""
+    glue = r"(?:[ldmtsjn](?=[aeiouy]\w{3}))?" if elision else ""
     pattern = r"\b" + glue + r"(?:" + _key_pattern(entry["re"]) + r")\b"
     return Cue(id=f"{lang}.{category}.{entry.get('id', n)}", category=category,
                regex=re.compile(pattern),
@@ -203,6 +203,8 @@ def _score(keyed: str) -> Detection:
         value = candidate.cue.weight + (victim.cue.weight if victim else 0.0)
         if value > act_value:
             act_value, act = value, candidate
+    if act is not None:  # a person right after the act is its object: "blessé mon frère"
+        hits["actor"] = [a for a in hits["actor"] if not act.end < a.start <= act.end + 2]
     actor = _strongest(hits["actor"])
     distress = _strongest(hits["distress"])
     fired: list[str] = []
@@ -273,14 +275,81 @@ def _kind(act: _Match | None, distress: _Match | None, hits: dict[str, list[_Mat
     return base
 
 
+# ---- typing noise: words run together, letters swapped -----------------------------------------
+_GLUED_BEFORE = ("les", "des", "aux", "une", "mon", "ils", "son", "ses", "mes", "le", "la", "du",
+                 "au", "un", "ma", "me", "il", "on", "de", "et", "sa")
+_GLUED_AFTER = ("des", "les", "mon", "le", "la", "de", "du", "me", "ma", "il")
+
+
+@functools.lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    """Whole words of the French cue patterns (keyed): what a typo is corrected towards."""
+    words: set[str] = set()
+    for path in sorted(LEXICON_DIR.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not data.get("elision"):  # the French table: typos are modelled for French only
+            continue
+        for category in CATEGORIES:
+            for entry in data.get(category) or []:
+                for run in re.findall(r"(?<![\\\w])([a-z]{4,})(?![a-z(])", entry["re"]):
+                    words.add(_key_word(fold_letters(run)))
+    return frozenset(words - {"bate"})  # "batée", the gold pan, is named to be excluded
+
+
+def _split_glued(token: str) -> tuple[str, str] | None:
+    """("le", "marteau") for "lemarteau", ("fait", "des") for "faitdes"; None if no split."""
+    for head in _GLUED_BEFORE:
+        if token.startswith(head) and len(token) - len(head) >= 4:
+            return head, token[len(head):]
+    for tail in _GLUED_AFTER:
+        if token.endswith(tail) and len(token) - len(tail) >= 3:
+            return token[:-len(tail)], tail
+    return None
+
+
+def _repair(keyed: str) -> str:
+    """A second reading of a keyed text: glued words split ("faitdes choses"), and words one
+    typo away from a cue word put right ("freer" → "frere", "mnot" → "mont")."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    vocabulary = _vocabulary()
+    out = []
+    for token in keyed.split():
+        if len(token) < 4 or token in vocabulary or not token.isalpha():
+            out.append(token)
+            continue
+        split = _split_glued(token)
+        if split and (split[0] in vocabulary or split[1] in vocabulary):
+            out.extend(split)
+            continue
+        limit = 2 if len(token) >= 8 else 1
+        best = process.extractOne(token, vocabulary, scorer=OSA.distance, score_cutoff=limit)
+        out.extend([best[0]] if best else split or [token])
+    return " ".join(out)
+
+
+def _read(part: str) -> Detection:
+    keyed = key(part)
+    found = _score(keyed)
+    repaired = _repair(keyed)
+    if repaired != keyed:
+        second = _score(repaired)
+        # The better reading wins, unless the repair revealed a harmless agent ("lemarteau").
+        revealed = {c for c in second.cues if ".negative." in c} - set(found.cues)
+        if second.score > found.score or revealed:
+            return second
+    return found
+
+
 def detect(text: str | None) -> Detection:
     """Level and kind of a possible violence disclosure in `text` (the whole message and each
     of its sentences; the strongest wins)."""
     if not text or not text.strip():
         return Detection()
     parts = segments(text)
-    results = [_score(key(part)) for part in parts]
-    whole = _score(key(text)) if len(parts) != 1 else None
+    results = [_read(part) for part in parts]
+    whole = _read(text) if len(parts) != 1 else None
     best = max(results, key=lambda d: d.score, default=Detection())
     if whole is not None and whole.score > best.score:
         # Cues added up across sentences: worth an offer of help, not a routing.
