@@ -23,7 +23,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -153,16 +153,34 @@ def request_erasure(session: Session, contact_id: str) -> None:
         log.info("privacy: erasure requested by %s", contact_id)
 
 
-def anonymise_request(session: Session, request: FollowUpRequest) -> None:
-    """Cut a request from its author: no contact, no call-back, no voice, no shared chat."""
+# What an anonymised request keeps, for statistics: its category, country, zone (cluster),
+# status, the channel it came through, its partner and reference code, and its dates. The
+# delete flow's sentence says exactly this; docs/SECURITY.md lists it.
+KEPT_FOR_STATISTICS = ("category", "country", "cluster", "status", "channel", "partner_id",
+                       "reference_code", "sensitive", "created_at", "updated_at", "due_at",
+                       "notified_at", "anonymised_at")
+
+
+def anonymise_request(session: Session, request: FollowUpRequest, *, actor: str = "miner",
+                      when: datetime | None = None) -> None:
+    """Keep only what statistics need (`KEPT_FOR_STATISTICS`): no contact, no call-back, no
+    words (summary, partner message, the free text of its history), no place or GPS, no
+    voice notes or photos, no language."""
+    when = when or utcnow()
     request.contact_id = None
     request.callback_consent = False
     request.callback_method = request.callback_contact_encrypted = request.callback_time = None
     request.attachments = None
-    if request.category == "talk_to_person":
-        request.summary = None  # it was a copy of the conversation
-    request.anonymised_at = request.updated_at = utcnow()
-    session.add(RequestEvent(request_id=request.id, kind="anonymised", actor="miner"))
+    request.summary = request.partner_message = None
+    request.locality = request.latitude = request.longitude = None
+    request.language = None
+    request.notify_error = None
+    if request.notified_at is None:
+        request.notify_next_at = None  # nothing left worth announcing, nobody to call back
+    session.execute(update(RequestEvent).where(RequestEvent.request_id == request.id)
+                    .values(message=None))
+    request.anonymised_at = request.updated_at = when
+    session.add(RequestEvent(request_id=request.id, kind="anonymised", actor=actor, at=when))
 
 
 def erase_contact_data(session: Session, contact_id: str, media_dir: Path | None = None) -> None:
@@ -219,14 +237,30 @@ class TrackerEraser:
             url = self.tracker_db_url
             if url.startswith("postgresql://"):
                 url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-            engine = create_engine(url)
-            try:
-                with engine.begin() as connection:
-                    connection.execute(sql_text("DELETE FROM events WHERE sender_id = :s"),
-                                       {"s": sender_id})
-            finally:
-                engine.dispose()
+            delete_tracker_events(self.tracker_db_url, "sender_id = :s", {"s": sender_id})
         await self.rasa.replace_tracker_events(sender_id, [])
+
+
+def delete_tracker_events(tracker_db_url: str, where: str, params: dict[str, Any]) -> int:
+    """Delete rows of Rasa's SQL tracker store (`events`); on SQLite, with secure_delete and a
+    checkpoint, so that the text does not linger in free pages or the write-ahead log."""
+    url = tracker_db_url
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    engine = create_engine(url, hide_parameters=True)
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.begin() as connection:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA secure_delete=ON")
+            deleted = connection.execute(sql_text(f"DELETE FROM events WHERE {where}"),
+                                         params).rowcount
+        if sqlite:
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted
+    finally:
+        engine.dispose()
 
 
 async def after_turn(db: Database, eraser: TrackerEraser, contact_id: str,
@@ -237,6 +271,7 @@ async def after_turn(db: Database, eraser: TrackerEraser, contact_id: str,
         if contact is None or contact.erase_requested_at is None:
             return False
         erase_contact_data(session, contact_id, media_dir)
+    db.after_erasure()  # the erased text leaves the write-ahead log too
     try:
         await eraser.erase(contact_id)
     except Exception as exc:  # retried by finish_erasures
@@ -277,6 +312,7 @@ async def finish_erasures(db: Database, eraser: TrackerEraser, media_dir: Path |
             contact = session.get(Contact, contact_id)
             if contact is not None:
                 session.delete(contact)  # channel identities go with it (ON DELETE CASCADE)
+        db.after_erasure()
         done += 1
         log.info("privacy: contact %s deleted", contact_id)
     return done

@@ -29,6 +29,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Erased text is overwritten with zeros, not left in free pages (door 9).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -68,6 +70,19 @@ class Database:
         from alembic import command
 
         command.downgrade(alembic_config(self.url), revision)
+
+    def after_erasure(self) -> bool:
+        """Make erased data leave the disk. On SQLite (secure_delete is on for every
+        connection), copy the write-ahead log into the database and truncate it: the old
+        versions of erased rows live in the log until then. True when the checkpoint was
+        complete (a long reader can hold it back: the next erasure or retention run retries).
+        PostgreSQL: see docs/SECURITY.md (VACUUM)."""
+        if not self.is_sqlite:
+            return True
+        with self.engine.connect() as connection:
+            busy, _log, _done = connection.exec_driver_sql(
+                "PRAGMA wal_checkpoint(TRUNCATE)").one()
+        return not busy
 
     @property
     def is_sqlite(self) -> bool:

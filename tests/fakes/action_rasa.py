@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -34,11 +36,31 @@ KEYWORDS = [
 
 
 class InProcessRasa:
-    def __init__(self) -> None:
+    def __init__(self, tracker_db: str | None = None) -> None:
+        """`tracker_db`: a SQLite file where every event is also written, as Rasa's SQL
+        tracker store does (table `events`, the event as JSON in `data`)."""
         self.slots: dict[str, dict[str, Any]] = defaultdict(dict)
         self.tracker: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.received: list[dict[str, Any]] = []
         self.erased: list[str] = []
+        self.tracker_db = tracker_db
+        if tracker_db:
+            with sqlite3.connect(tracker_db) as connection:
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id "
+                    "VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL, timestamp FLOAT, "
+                    "intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)")
+            connection.close()
+
+    def _store(self, sender: str, events: list[dict[str, Any]]) -> None:
+        if not self.tracker_db:
+            return
+        with sqlite3.connect(self.tracker_db) as connection:
+            connection.executemany(
+                "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, ?, ?, ?)",
+                [(sender, str(e.get("event")), e.get("timestamp") or time.time(),
+                  json.dumps(e, ensure_ascii=False)) for e in events])
+        connection.close()
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -71,6 +93,7 @@ class InProcessRasa:
             if event.get("event") == "slot":
                 self.slots[sender][event["name"]] = event["value"]
         self.tracker[sender].extend(events)
+        self._store(sender, [self.tracker[sender][-len(events) - 1], *events])
         return httpx.Response(200, json=[{"recipient_id": sender, "custom": m["custom"]}
                                          for m in dispatcher.messages if m.get("custom")])
 

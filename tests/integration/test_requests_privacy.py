@@ -112,7 +112,9 @@ async def test_delete_my_data_erases_everything_but_anonymised_requests(world: W
         [request] = session.scalars(select(FollowUpRequest)).all()
         assert request.contact_id is None and request.anonymised_at is not None
         assert (request.callback_consent, request.callback_contact_encrypted) == (False, None)
-        assert request.summary == "Le chef de site prend la moitié de notre or"
+        # Kept for statistics only: category, country, zone, status, dates (issue 14, 9).
+        assert (request.category, request.country) == ("extortion", "GN")
+        assert (request.summary, request.locality, request.language) == (None, None, None)
     dump = world.dump()
     assert contact_id not in dump and "620000001" not in dump
 

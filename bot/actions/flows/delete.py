@@ -54,8 +54,11 @@ class DeleteFlow:
         talk.state.flow = {"name": NAME, "step": "confirm"}
         word = talk._(CONFIRM_WORD)
         text = talk._(
-            "Effacer vos données ? Vos messages, votre numéro et vos accords seront effacés. "
-            "Vos demandes restent, sans rien qui permette de vous reconnaître. On ne pourra pas "
+            # Exactly what bot/core/privacy.py erases and keeps (KEPT_FOR_STATISTICS).
+            "Effacer vos données ? Seront effacés : vos messages, vocaux et photos, votre "
+            "numéro, vos accords, et dans vos demandes ce que vous avez écrit, le lieu et la "
+            "position. Pour les statistiques, on garde seulement le type de problème, le pays, "
+            "la zone, l'application, les dates et l'état de vos demandes. On ne pourra pas "
             "revenir en arrière.") + "\n" + talk._(
             "Pour confirmer, écrivez {word} ou appuyez sur « {button} ».").format(
             word=word, button=talk._("Effacer"))
