@@ -137,6 +137,11 @@ class Settings:
     media_dir: Path = VAR_DIR / "media"
     # A download is cut off once this many bytes have arrived (docs/SECURITY.md, door 7).
     media_max_bytes: int = 64 * 1024 * 1024
+    # Retention (bot/core/retention.py, docs/SECURITY.md): days; 0 keeps forever.
+    retention_message_days: int = 90
+    retention_closed_request_days: int = 365
+    retention_tracker_days: int = 90
+    retention_every_minutes: int = 60
     # The web chat (/api/chat, the test page): off unless asked for (docs/SECURITY.md). On:
     # each browser gets its sender from a signed cookie and is rate-limited per address and
     # per sender. Open (`make run`, tests, bench; loopback only): the client names its sender.
@@ -190,6 +195,10 @@ def load_settings() -> Settings:
         outbox_concurrency=max(1, _int("OUTBOX_CONCURRENCY", 32)),
         media_dir=Path(_env("MEDIA_DIR", str(VAR_DIR / "media"))),
         media_max_bytes=max(1, _int("MEDIA_MAX_BYTES", 64 * 1024 * 1024)),
+        retention_message_days=max(0, _int("RETENTION_MESSAGE_DAYS", 90)),
+        retention_closed_request_days=max(0, _int("RETENTION_CLOSED_REQUEST_DAYS", 365)),
+        retention_tracker_days=max(0, _int("RETENTION_TRACKER_DAYS", 90)),
+        retention_every_minutes=max(1, _int("RETENTION_EVERY_MINUTES", 60)),
         web_chat_enabled=_bool("WEB_CHAT_ENABLED", False),
         web_chat_open=_bool("WEB_CHAT_OPEN", False),
         web_chat_secret=_env("WEB_CHAT_SECRET"),

@@ -348,6 +348,9 @@ class Gateway:
         self.notifier = PartnerNotifier.from_settings(settings, db, http or rasa.http)
         self._housekeeping_due = 0.0
         self._housekeeping_task: asyncio.Task | None = None
+        # Retention (bot/core/retention.py), run from housekeeping; the clock is injectable.
+        self.clock = utcnow
+        self._retention_due: datetime | None = None
 
     # ------------------------------------------------------------------ intake
     def accept(self, inbound: Inbound) -> Accepted:
@@ -604,6 +607,22 @@ class Gateway:
                                               self.settings.media_dir)
         except Exception:
             log.exception("housekeeping: notifications or erasures failed")
+        now = self.clock()
+        if self._retention_due is None or now >= self._retention_due:
+            self._retention_due = now + timedelta(minutes=self.settings.retention_every_minutes)
+            try:
+                await self.run_retention(now)
+            except Exception:
+                log.exception("housekeeping: retention failed; tried again next time")
+
+    async def run_retention(self, now: datetime) -> None:
+        """Expire what the retention settings say, as of `now` (in a thread: it may delete
+        many rows and files)."""
+        from bot.core.retention import RetentionPolicy, apply_retention
+
+        await asyncio.to_thread(apply_retention, self.db,
+                                RetentionPolicy.from_settings(self.settings), now=now,
+                                media_dir=self.settings.media_dir)
 
     async def _rasa_available(self) -> bool:
         now = utcnow()

@@ -210,6 +210,11 @@ def erase_contact_data(session: Session, contact_id: str, media_dir: Path | None
         contact.sensitive_mode = contact.callback_draft = None
 
 
+def remove_media_file(media_dir: Path, relative: str) -> None:
+    """Delete a stored media file (a path relative to MEDIA_DIR, never outside it)."""
+    _remove_file(media_dir, relative)
+
+
 def _remove_file(media_dir: Path, relative: str) -> None:
     path = (media_dir / relative).resolve()
     if media_dir.resolve() not in path.parents:

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from bot.config import get_settings
@@ -44,8 +43,8 @@ def retention() -> int:
     settings = get_settings()
     db = Database(settings.database_url)
     try:
-        report = asyncio.run(apply_retention(db, RetentionPolicy.from_settings(settings),
-                                             media_dir=settings.media_dir))
+        report = apply_retention(db, RetentionPolicy.from_settings(settings),
+                                 media_dir=settings.media_dir)
     finally:
         db.dispose()
     print(f"retention: {report}")
