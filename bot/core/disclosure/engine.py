@@ -249,8 +249,8 @@ def _penalty(keyed: str, act: _Match | None, hits: dict[str, list[_Match]],
             if kind in (None, "coercion", "threat") and not (hits["harm"] or hits["sexual"]):
                 applies.append(negative)
             continue
-        if nouns:
-            continue
+        if nouns or (act is not None and negative.start <= act.end and negative.end >= act.start):
+            continue  # a person acts; or the thing is part of the act ("lancé des pierres")
         if act is not None and negative.start > act.end:  # after the act: its object?
             if negative.start - act.end > NEAR or any(
                     p.search(keyed[:negative.at]) for p in lex.not_agent_before):
@@ -282,7 +282,7 @@ _GLUED_AFTER = ("des", "les", "mon", "le", "la", "de", "du", "me", "ma", "il")
 
 
 @functools.lru_cache(maxsize=1)
-def _vocabulary() -> frozenset[str]:
+def _vocabulary() -> tuple[str, ...]:
     """Whole words of the French cue patterns (keyed): what a typo is corrected towards."""
     words: set[str] = set()
     for path in sorted(LEXICON_DIR.glob("*.yml")):
@@ -293,7 +293,13 @@ def _vocabulary() -> frozenset[str]:
             for entry in data.get(category) or []:
                 for run in re.findall(r"(?<![\\\w])([a-z]{4,})(?![a-z(])", entry["re"]):
                     words.add(_key_word(fold_letters(run)))
-    return frozenset(words - {"bate"})  # "batée", the gold pan, is named to be excluded
+    # Sorted: a typo at the same distance from two cue words is always put right the same way.
+    return tuple(sorted(words - {"bate"}))  # "batée", the gold pan, is only named to be excluded
+
+
+@functools.lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    return frozenset(_vocabulary())
 
 
 def _split_glued(token: str) -> tuple[str, str] | None:
@@ -314,18 +320,19 @@ def _repair(keyed: str) -> str:
     from rapidfuzz.distance import OSA
 
     vocabulary = _vocabulary()
+    known = _known()
     out = []
     for token in keyed.split():
-        if len(token) < 4 or token in vocabulary or not token.isalpha():
+        if len(token) < 4 or token in known or not token.isalpha():
             out.append(token)
             continue
         split = _split_glued(token)
-        if split and (split[0] in vocabulary or split[1] in vocabulary):
+        if split and (split[0] in known or split[1] in known):
             out.extend(split)
             continue
         limit = 2 if len(token) >= 8 else 1
         best = process.extractOne(token, vocabulary, scorer=OSA.distance, score_cutoff=limit)
-        out.extend([best[0]] if best else split or [token])
+        out.append(best[0] if best else token)
     return " ".join(out)
 
 
