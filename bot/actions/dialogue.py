@@ -401,6 +401,24 @@ class Talk:
         return self._resume(text)
 
     @staticmethod
+    def country_in_text(text: str | None) -> str | None:
+        """The one country a message names, by name or by its places ("à Kéniéba")."""
+        if not text or text.lstrip().startswith("/"):
+            return None
+        from bot.core.choice_match import COUNTRY_NAMES, fold
+
+        words = f" {fold(text)} "
+        named = {code for code, names in COUNTRY_NAMES.items()
+                 if any(len(n) > 2 and f" {n} " in words for n in names)}
+        try:
+            from bot.core.places import places_in_text
+
+            named |= {p.country for p in places_in_text(text)}
+        except (ImportError, OSError, ValueError):  # pragma: no cover - no gazetteer
+            pass
+        return named.pop() if len(named) == 1 else None
+
+    @staticmethod
     def _country_of_place(place: str | None) -> str | None:
         if not place:
             return None
@@ -444,7 +462,8 @@ class Talk:
 
     def answer_intent(self, intent: str, turn: Turn) -> list[Reply]:
         country = (turn.entities.get("country")
-                   or self._country_of_place(turn.entities.get("place")) or self.state.country)
+                   or self._country_of_place(turn.entities.get("place")) or self.state.country
+                   or self.country_in_text(turn.text))
         if country in COUNTRY_CODES and country != self.state.country:
             self.state.country = country
         if self.content.intent_needs_country(intent) and not self.state.country:

@@ -54,8 +54,8 @@ class ProtectionFlow(StepFlow):
     # ---- entry -----------------------------------------------------------------------
     def start_with(self, talk: Talk, turn: Turn) -> list[Reply]:
         """A country (or a place) named in the message: its services at once, no question."""
-        country = turn.entities.get("country") or talk._country_of_place(
-            turn.entities.get("place"))
+        country = (turn.entities.get("country") or talk._country_of_place(
+            turn.entities.get("place")) or talk.country_in_text(turn.text))
         if country in COUNTRY_CODES:
             talk.state.country = country
         return self.start(talk, "start")

@@ -95,11 +95,16 @@ class ReportFlow(StepFlow):
         """"Je veux signaler un problème à Kéniéba": the place (and its country) is kept and
         not asked again."""
         replies = self.start(talk, "start")
-        country = turn.entities.get("country")
+        country = turn.entities.get("country") or talk.country_in_text(turn.text)
         if country in COUNTRY_CODES and talk.state.country not in COUNTRY_CODES:
             talk.state.country = country
         place = _resolve(turn.entities["place"], talk.state.country) if turn.entities.get(
             "place") else None
+        if place is None and turn.text and not turn.text.startswith("/"):
+            from bot.core.places import places_in_text
+
+            found = places_in_text(turn.text, talk.state.country)
+            place = found[0] if len(found) == 1 else None
         if place is not None:
             talk.state.country = talk.state.country or place.country
             self._go(talk, "category", locality=place.name, cluster=place.cluster)

@@ -50,8 +50,8 @@ class TalkFlow(StepFlow):
 
     def start_with(self, talk: Talk, turn: Turn) -> list[Reply]:
         """A country (or a place) named in the message is not asked again."""
-        country = turn.entities.get("country") or talk._country_of_place(
-            turn.entities.get("place"))
+        country = (turn.entities.get("country") or talk._country_of_place(
+            turn.entities.get("place")) or talk.country_in_text(turn.text))
         if country in COUNTRY_CODES and talk.state.country not in COUNTRY_CODES:
             talk.state.country = country
         return self.start(talk, "start")

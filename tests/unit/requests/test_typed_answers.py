@@ -276,3 +276,21 @@ def test_a_question_at_the_confirmation_leaves_it_and_is_answered(db, contact):
     chat.say("quand ferme l'orpaillage", intent="seasonal_closure")
     assert "15 juin" in chat.text and chat.state.flow is None
     assert not erase_requested(db, contact)
+
+
+def test_a_place_found_in_the_words_gives_the_country_without_an_entity(db, contact):
+    chat = Chat(contact)
+    chat.say("quand est la fermeture des sites pendant l'hivernage à Kéniéba ?",
+             intent="seasonal_closure")
+    assert chat.state.country == "ML" and "15 juin" in chat.text
+    other = Chat(contact)
+    other.say("je veux signaler un problème à Siguiri", intent="report_problem")
+    other.press("flow:report:cat:accident")
+    assert other.state.country == "GN" and other.state.flow["locality"] == "Siguiri"
+    assert other.step == "description"
+
+
+def test_protection_reads_the_country_in_the_words(protection_staff, db, contact):
+    chat = Chat(contact)
+    chat.say("on me frappe à la maison, je suis à Kédougou", intent="violence_help")
+    assert chat.state.country == "SN" and "116" in chat.text

@@ -1,0 +1,54 @@
+"""Issue 11, item 8, through the real Rasa: emoji and "?" are text, a returning user is
+offered to resume the guide, the same answer is not given twice without more help, a status
+says what it means and by when, "où en est ma plainte" opens the status."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.devtools.stack import Stack
+from tests.integration.chat import Chat
+
+
+def test_emoji_and_question_mark_are_understood(chat: Chat):
+    chat.say("?").expect("Choisissez un thème").has_choice("menu:formalisation")
+    chat.say("👍").expect("Merci").expect_not("pas pris en charge")
+    chat.say("🙏").expect("Merci")
+
+
+def test_the_same_answer_twice_offers_more_help(chat: Chat):
+    chat.press("country:GN")
+    question = "où je peux vendre mon or ?"
+    first = chat.say(question)
+    again = chat.say(question)
+    again.expect("C'est la même réponse").has_choice("flow:talk:start")
+    assert again.text.startswith(first.text.split("\n")[0])
+
+
+def test_ou_en_est_ma_plainte_opens_the_status(chat: Chat):
+    chat.say("où en est ma plainte").expect("code").has_choice("flow:status:cancel")
+
+
+def age_conversation(stack: Stack, sender: str, seconds: int) -> None:
+    """Move a conversation's events back in time in Rasa's tracker store (a pause)."""
+    with sqlite3.connect(stack.workdir / "rasa-tracker.db") as db:
+        db.execute("UPDATE events SET timestamp = timestamp - ?, data = json_set(data, "
+                   "'$.timestamp', json_extract(data, '$.timestamp') - ?) WHERE sender_id = ?",
+                   (seconds, seconds, sender))
+
+
+def test_a_returning_user_is_offered_to_resume_the_guide(stack: Stack, chat: Chat):
+    chat.press("country:ML")
+    chat.press("flow:group:start")
+    checklist = chat.press("flow:group:opt:scoops")
+    step = next(c["id"] for c in checklist.choices if c["id"].startswith("flow:group:step:"))
+    chat.press(step)
+    chat.press(step.replace(":step:", ":done:"))
+    age_conversation(stack, chat.sender, 2 * 3600)
+    back = chat.say("quand est la fermeture des sites pendant l'hivernage ?")
+    back.expect("15 juin")
+    assert back.choices[0]["id"] == "flow:group:resume", back.choices
+    assert back.choices[0]["title"].startswith("Reprendre votre guide, étape 2 sur ")
+    chat.press("flow:group:resume").has_choice(
+        next(c["id"] for c in checklist.choices if c["id"].startswith("flow:group:step:"))
+        .replace(":step:", ":done:").rsplit(":", 1)[0])
