@@ -45,6 +45,9 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
                                                             max_keepalive_connections=rasa_pool)),
                       token=settings.rasa_token, timeout=settings.rasa_timeout)
     gateway = Gateway(settings, db, rasa, http=http)
+    from bot import dashboard
+
+    dashboard.prepare(settings, db)  # organisations; demo accounts with DEMO_USERS=1
 
     channel_routes: list[Route] = []
     channel_lifespans = []
@@ -82,7 +85,8 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
 
     app = Starlette(
         routes=[*web.routes(gateway, settings), *channel_routes,
-                Route("/healthz", health, methods=["GET"])],
+                Route("/healthz", health, methods=["GET"]),
+                dashboard.mount(settings, db, gateway)],
         lifespan=lifespan,
     )
     app.state.gateway = gateway

@@ -153,6 +153,14 @@ class Settings:
     web_chat_rate_per_sender: str = "20/minute;300/hour"
     # Shared state of several app processes (the web chat's rate limits); unset: in memory.
     redis_url: str | None = field(default=None, repr=False)
+    # The partners' dashboard (/dashboard, docs/DASHBOARD.md). Cookies are Secure unless the
+    # app listens on loopback only (a local run over http); behind HTTPS leave it true.
+    dashboard_secret: str | None = field(default=None, repr=False)  # default: from data_key
+    dashboard_cookie_secure: bool = True
+    dashboard_idle_minutes: int = 30
+    # `DEMO_USERS=1 DEMO_PASSWORD=...`: demo-<partner>-<role> accounts (no second factor).
+    demo_users: bool = False
+    demo_password: str | None = field(default=None, repr=False)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -206,7 +214,24 @@ def load_settings() -> Settings:
         web_chat_rate_per_address=_env("WEB_CHAT_RATE_PER_ADDRESS", "120/minute;1200/hour"),
         web_chat_rate_per_sender=_env("WEB_CHAT_RATE_PER_SENDER", "20/minute;300/hour"),
         redis_url=_env("REDIS_URL"),
+        dashboard_secret=_env("DASHBOARD_SECRET"),
+        dashboard_cookie_secure=_bool("DASHBOARD_COOKIE_SECURE",
+                                      _env("HOST", "127.0.0.1") not in _LOOPBACK),
+        dashboard_idle_minutes=max(1, _int("DASHBOARD_IDLE_MINUTES", 30)),
+        demo_users=_demo_users(),
+        demo_password=_env("DEMO_PASSWORD"),
     )
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _demo_users() -> bool:
+    demo = _bool("DEMO_USERS", False)
+    if demo and not _env("DEMO_PASSWORD"):
+        raise ConfigurationError("DEMO_USERS=1 needs DEMO_PASSWORD: demo accounts are never "
+                                 "made with a default password")
+    return demo
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,34 @@
+"""The partners' dashboard under /dashboard (docs/DASHBOARD.md).
+
+`mount(settings, db, gateway)` gives the Starlette mount the app adds; `prepare(settings, db)`
+syncs the organisations from content/partners.yml and, with `DEMO_USERS=1`, makes the demo
+accounts. `python -m bot.dashboard create-admin` makes the first administrator.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import ConfigurationError, Settings
+from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def prepare(settings: Settings, db: Database) -> None:
+    from bot.store import dashboard as ds
+
+    with db.session() as session:
+        ds.sync_organisations(session)
+        if settings.demo_users:
+            if not settings.demo_password:
+                raise ConfigurationError("DEMO_USERS=1 needs DEMO_PASSWORD")
+            created = ds.ensure_demo_users(session, settings.demo_password)
+            log.warning("dashboard: demo accounts on (demo-<partner>-<role>, %d created); "
+                        "never in a deployment", created)
+
+
+def mount(settings: Settings, db: Database, gateway=None):
+    from bot.dashboard.web import mount as _mount
+
+    return _mount(settings, db, gateway)

@@ -15,6 +15,14 @@ from bot.devtools.stack import Stack
 
 
 def main() -> None:
+    import os
+
+    if os.environ.get("DEMO_USERS", "").strip().lower() in ("1", "true", "yes", "on") \
+            and not os.environ.get("DEMO_PASSWORD"):
+        # Demo accounts are never made with a default password (docs/DASHBOARD.md).
+        print("run: DEMO_USERS=1 needs DEMO_PASSWORD=<password>; not starting",
+              file=sys.stderr)
+        sys.exit(2)
     stack = Stack.create()
     stopping = False
 
@@ -30,6 +38,7 @@ def main() -> None:
     try:
         stack.wait_app(60)
         print(f"\n  Assistant: open {stack.app_url}/  (web chat)\n"
+              f"  Partners:  {stack.app_url}/dashboard/  (dashboard)\n"
               f"  API:       curl -s {stack.app_url}/api/chat -H 'Content-Type: application/json'"
               f" -d '{{\"sender\":\"t1\",\"text\":\"Bonjour\"}}'\n"
               f"  Logs:      {stack.workdir / 'logs'}/{{app,rasa,actions}}.log\n"

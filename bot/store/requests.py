@@ -109,6 +109,8 @@ class ReferenceData:
     partners: list[dict[str, Any]]
     routing: list[dict[str, Any]]
     targets: dict[str, int]
+    # Local monitoring and alert committees (dashboard organisations scoped to clusters).
+    committees: tuple[dict[str, Any], ...] = ()
 
 
 def load_reference_data(path: Path = PARTNERS_FILE) -> ReferenceData:
@@ -121,8 +123,18 @@ def load_reference_data(path: Path = PARTNERS_FILE) -> ReferenceData:
             raise ValueError(f"{path.name}: routing rule {rule} names an unknown partner")
         if rule.get("category") and rule["category"] not in CATEGORIES:
             raise ValueError(f"{path.name}: unknown category {rule['category']!r}")
+    for partner in partners:
+        if not isinstance(partner.get("oversight", False), bool):
+            raise ValueError(f"{path.name}: {partner['id']}: oversight must be true or false")
+    committees = tuple(data.get("committees") or ())
+    for committee in committees:
+        clusters = committee.get("clusters")
+        if not committee.get("id") or committee["id"] in ids:
+            raise ValueError(f"{path.name}: committee {committee} needs an id of its own")
+        if not clusters or not all(isinstance(c, int) for c in clusters):
+            raise ValueError(f"{path.name}: committee {committee['id']} needs cluster numbers")
     targets = {str(k): int(v) for k, v in (data.get("targets") or {}).items()}
-    return ReferenceData(partners, routing, targets)
+    return ReferenceData(partners, routing, targets, committees)
 
 
 def sync_reference_data(session: Session, data: ReferenceData | None = None) -> None:
