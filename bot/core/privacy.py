@@ -18,6 +18,7 @@ contact and its channel identity once the last confirmation has been delivered.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -276,7 +277,8 @@ async def after_turn(db: Database, eraser: TrackerEraser, contact_id: str,
         if contact is None or contact.erase_requested_at is None:
             return False
         erase_contact_data(session, contact_id, media_dir)
-    db.after_erasure()  # the erased text leaves the write-ahead log too
+    # The erased text leaves the write-ahead log too (in a thread: it may wait for readers).
+    await asyncio.to_thread(db.after_erasure)
     try:
         await eraser.erase(contact_id)
     except Exception as exc:  # retried by finish_erasures
@@ -317,7 +319,7 @@ async def finish_erasures(db: Database, eraser: TrackerEraser, media_dir: Path |
             contact = session.get(Contact, contact_id)
             if contact is not None:
                 session.delete(contact)  # channel identities go with it (ON DELETE CASCADE)
-        db.after_erasure()
+        await asyncio.to_thread(db.after_erasure)
         done += 1
         log.info("privacy: contact %s deleted", contact_id)
     return done
