@@ -29,6 +29,9 @@ CONTENT_INTENTS: tuple[str, ...] = (
     "gravity_concentration", "borax_smelting", "retort", "mercury_health", "cyanide",
     "pit_safety", "accident", "protective_equipment", "child_labour", "grievance_channels",
     "violence_help", "more_mercury",
+    # issue 16: the questions miners ask every week
+    "land_conflict", "extortion", "taxes_fees", "first_aid", "health_risks",
+    "site_rehabilitation", "women_rights", "savings_credit", "equipment_rules",
 )
 NAVIGATION_INTENTS: tuple[str, ...] = (
     "greet", "menu", "more", "go_back", "thanks", "help", "affirm", "deny", "change_language",
