@@ -196,15 +196,20 @@ def _score(keyed: str) -> Detection:
     hits["actor"] = [a for a in hits["actor"]
                      if not any(p.search(keyed[:a.at]) for p in lex.not_actor_after)]
     nouns = [v for v in hits["victim"] if v.cue.near is None]
-    act_value, act = 0.0, None
+    act_value, act, victim = 0.0, None, None
     for candidate in [m for c in ACT_LIKE for m in hits[c]]:
-        victim = _strongest(nouns + [v for v in hits["victim"]
+        person = _strongest(nouns + [v for v in hits["victim"]
                                      if v.cue.near and _near(v, candidate)])
-        value = candidate.cue.weight + (victim.cue.weight if victim else 0.0)
+        value = candidate.cue.weight + (person.cue.weight if person else 0.0)
         if value > act_value:
-            act_value, act = value, candidate
+            act_value, act, victim = value, candidate, person
     if act is not None:  # a person right after the act is its object: "blessé mon frère"
         hits["actor"] = [a for a in hits["actor"] if not act.end < a.start <= act.end + 2]
+    for passive in [v for v in hits["victim"] if act is not None
+                    and v.cue.id.endswith(".passive") and _near(v, act)]:
+        # "mon frère est blessé": the subject of a passive is the victim, not the actor.
+        hits["actor"] = [a for a in hits["actor"]
+                         if not passive.start - 2 <= a.end < passive.start]
     actor = _strongest(hits["actor"])
     distress = _strongest(hits["distress"])
     fired: list[str] = []
@@ -297,9 +302,19 @@ def _vocabulary() -> tuple[str, ...]:
     return tuple(sorted(words - {"bate"}))  # "batée", the gold pan, is only named to be excluded
 
 
+# French text of the project itself: its words are real words, never "typos" of a cue word
+# ("suivi" is not "suivie", "etranger" is not "etrangle").
+KNOWN_WORDS_FROM = ("nlu/data/nlu/*fr.yml", "content/answers/*.yml", "content/*.yml")
+
+
 @functools.lru_cache(maxsize=1)
 def _known() -> frozenset[str]:
-    return frozenset(_vocabulary())
+    root = Path(__file__).resolve().parents[3]
+    words = set(_vocabulary())
+    for pattern in KNOWN_WORDS_FROM:
+        for path in root.glob(pattern):
+            words.update(key(path.read_text(encoding="utf-8", errors="replace")).split())
+    return frozenset(w for w in words if w.isalpha())
 
 
 def _split_glued(token: str) -> tuple[str, str] | None:
@@ -323,14 +338,14 @@ def _repair(keyed: str) -> str:
     known = _known()
     out = []
     for token in keyed.split():
-        if len(token) < 4 or token in known or not token.isalpha():
+        if len(token) < 5 or token in known or not token.isalpha():
             out.append(token)
             continue
         split = _split_glued(token)
-        if split and (split[0] in known or split[1] in known):
+        if split and max(split, key=len) in known:
             out.extend(split)
             continue
-        limit = 2 if len(token) >= 8 else 1
+        limit = 2 if len(token) >= 10 else 1
         best = process.extractOne(token, vocabulary, scorer=OSA.distance, score_cutoff=limit)
         out.append(best[0] if best else token)
     return " ".join(out)
