@@ -21,7 +21,26 @@ def main() -> None:
     from bot.logging_setup import configure_logging
 
     configure_logging(os.environ.get("LOG_LEVEL", "WARNING"))
+    _warm_up_search()
     endpoint.run("bot.actions", port=args.port, cors_origins=None)
+
+
+def _warm_up_search() -> None:
+    """Build the content search index in the background (about a second), so that the first
+    misunderstood message does not wait for it."""
+    import logging
+    import threading
+
+    def build() -> None:
+        try:
+            from bot.content import get_content
+            from bot.content.search import index_for
+
+            index_for(get_content())
+        except Exception:  # the dialogue builds it on first use instead
+            logging.getLogger(__name__).exception("actions: content search warm-up failed")
+
+    threading.Thread(target=build, name="search-warm-up", daemon=True).start()
 
 
 if __name__ == "__main__":
