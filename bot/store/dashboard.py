@@ -628,21 +628,26 @@ def assign(session: Session, user: Principal, request: FollowUpRequest,
 
 
 # --------------------------------------------------------- talking to the miner
-def _new_outbox_rows(session: Session, before: set) -> list[OutboxMessage]:
-    return [obj for key, obj in session.identity_map.items()
-            if isinstance(obj, OutboxMessage) and key not in before]
+def _last_outbox_id(session: Session, contact_id: str | None) -> int:
+    if not contact_id:
+        return 0
+    return session.scalar(select(func.max(OutboxMessage.id)).where(
+        OutboxMessage.contact_id == contact_id)) or 0
 
 
 def _send_update(session: Session, user: Principal, request: FollowUpRequest,
                  status: str | None, message: str | None, kind: str) -> RequestReply | None:
     from bot.core.notify import record_partner_update
 
-    before = set(session.identity_map.keys())
+    before = _last_outbox_id(session, request.contact_id)
     record_partner_update(session, request, status, message, actor=user.username)
-    rows = _new_outbox_rows(session, before)
+    # The row record_partner_update queued (this transaction's, for this contact).
+    rows = list(session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.contact_id == request.contact_id, OutboxMessage.id > before)
+        .order_by(OutboxMessage.id).limit(1))) if request.contact_id else []
     if not rows and not message:
         return None
-    reply = RequestReply(request_id=request.id, outbox_id=rows[0].id if rows else None,
+    reply = RequestReply(request_id=request.id, outbox_id=rows[0] if rows else None,
                          user_id=user.user_id, username=user.username, kind=kind,
                          text=message)
     session.add(reply)
