@@ -27,6 +27,7 @@ HISTORY_LIMIT = 10
 MISUNDERSTOOD_LIMIT = 2
 LANGUAGE_PROPOSAL_CONFIDENCE = 0.6
 SUGGESTION_LIMIT = 3  # answers offered after a miss, or as the other topics of a long message
+OFF_TOPIC_CONFIDENCE = 0.9  # out_of_scope this sure: no content suggestions
 # Flows whose turns are private: nothing typed there is searched, kept or mixed with topics.
 SENSITIVE_FLOWS = frozenset({"protection"})
 # Intents whose answer is a navigation screen rather than content.
@@ -585,7 +586,11 @@ class Talk:
         for the learning loop (`bot.store.misses`)."""
         self.state.misunderstood += 1
         searchable = self._searchable(turn)
-        suggestions = self._suggest(turn.text) if searchable else []
+        # A message the classifier is sure is off-topic ("je veux acheter une moto") is not
+        # matched to mining answers by its stray words; it is still kept.
+        off_topic = (turn is not None and turn.intent == "out_of_scope"
+                     and (turn.confidence or 0.0) >= OFF_TOPIC_CONFIDENCE)
+        suggestions = self._suggest(turn.text) if searchable and not off_topic else []
         if searchable:
             self._keep_miss(turn, [s.answer_id for s in suggestions])
         if suggestions:

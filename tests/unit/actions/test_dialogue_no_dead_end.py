@@ -181,3 +181,16 @@ def test_the_classifiers_guess_under_a_fallback_reaches_the_turn():
 
     turn = turn_from_tracker(Tracker())
     assert (turn.intent, turn.guess, turn.confidence) == ("nlu_fallback", "sell_gold", 0.42)
+
+
+def test_a_message_surely_off_topic_gets_no_mining_suggestions_but_is_kept(db):
+    contact = new_contact(db)
+    chat = Chat(contact, country="ML")
+    sure = chat.turn(Turn(intent="out_of_scope", text="je veux acheter du mercure pour ma moto",
+                          guess="out_of_scope", confidence=0.97))
+    assert "Vouliez-vous" not in sure[0].text and ids(sure) == THEMES
+    unsure = Chat(contact, country="ML").turn(Turn(
+        intent="out_of_scope", text="je veux acheter du mercure pour ma moto",
+        guess="out_of_scope", confidence=0.55))
+    assert "Vouliez-vous" in unsure[0].text
+    assert [m.intent for m in misses(db)] == ["out_of_scope", "out_of_scope"]
