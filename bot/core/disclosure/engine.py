@@ -254,8 +254,10 @@ def _penalty(keyed: str, act: _Match | None, hits: dict[str, list[_Match]],
             if kind in (None, "coercion", "threat") and not (hits["harm"] or hits["sexual"]):
                 applies.append(negative)
             continue
-        if nouns or (act is not None and negative.start <= act.end and negative.end >= act.start):
-            continue  # a person acts; or the thing is part of the act ("lancé des pierres")
+        if nouns or (act is not None and act.cue.category == "phrase"):
+            continue  # a person acts, or the words say it all ("violée", "menace de mort")
+        if act is not None and negative.start <= act.end and negative.end >= act.start:
+            continue  # the thing is part of the act ("lancé des pierres")
         if act is not None and negative.start > act.end:  # after the act: its object?
             if negative.start - act.end > NEAR or any(
                     p.search(keyed[:negative.at]) for p in lex.not_agent_before):
