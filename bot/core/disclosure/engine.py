@@ -38,7 +38,8 @@ NEAR = 3  # tokens between a victim pronoun and its act
 LEXICON_DIR = Path(__file__).with_name("lexicon")
 CATEGORIES = ("phrase", "act", "actor", "victim", "sexual", "harm", "condition", "child",
               "negative", "distress")
-# Cues that can stand for the act itself ("il veut que je dorme chez lui" has no violent verb).
+# Cues that can stand for the act itself ("il veut que je dorme chez lui" has no violent verb);
+# weak sexual cues ("la nuit", 0.5) only add to an act.
 ACT_LIKE = ("phrase", "act", "sexual")
 # Cues that add to an act; one (the strongest) per category.
 CONTEXTS = ("sexual", "harm", "condition", "child")
@@ -197,7 +198,7 @@ def _score(keyed: str) -> Detection:
                      if not any(p.search(keyed[:a.at]) for p in lex.not_actor_after)]
     nouns = [v for v in hits["victim"] if v.cue.near is None]
     act_value, act, victim = 0.0, None, None
-    for candidate in [m for c in ACT_LIKE for m in hits[c]]:
+    for candidate in [m for c in ACT_LIKE for m in hits[c] if m.cue.weight >= 1.0]:
         person = _strongest(nouns + [v for v in hits["victim"]
                                      if v.cue.near and _near(v, candidate)])
         value = candidate.cue.weight + (person.cue.weight if person else 0.0)
