@@ -833,12 +833,12 @@ class Gateway:
         chosen = choice_match.match_choice(text, contact.last_choices or [])
         if chosen:
             return choice_message(chosen)
+        if text.strip() and not any(ch.isalnum() for ch in text):
+            # Punctuation or emoji only: "👍" is an ok, "🙏" a thanks, "?" asks for help.
+            return "/thanks" if choice_match.yes_no(text) or "🙏" in text else "/help"
         cleaned = normalize(text)
         if not cleaned.strip(" .!?,;:-_*#") or not any(ch.isalnum() for ch in cleaned):
-            # Punctuation or emoji only: "👍" is an ok, "🙏" a thanks, "?" asks for help.
-            if not text.strip():
-                return None
-            return "/thanks" if choice_match.yes_no(text) or "🙏" in text else "/help"
+            return None  # empty
         # A leading slash would be read by Rasa as an intent payload: never from users.
         return cleaned.lstrip("/")
 
