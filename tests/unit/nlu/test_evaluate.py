@@ -51,3 +51,28 @@ def test_baseline_learns_and_falls_back() -> None:
 
 def test_data_hash_changes_with_languages() -> None:
     assert evaluate.data_hash(("fr",)) != evaluate.data_hash(("bm",))
+
+
+def test_realistic_score_counts_a_fallback_only_when_retrieval_offers_the_answer() -> None:
+    from bot.devtools.evaluate import score_realistic
+
+    examples = [Example("a", "sell_gold", "fr"), Example("b", "sell_gold", "fr"),
+                Example("c", "out_of_scope", "fr"), Example("d", "accident", "fr")]
+    predictions = [{"intent": "nlu_fallback"}, {"intent": "nlu_fallback"},
+                   {"intent": "nlu_fallback"}, {"intent": "accident"}]
+    hits = [True, False, False, False]  # the first fallback offered the sell_gold answer
+    result = score_realistic(examples, predictions, hits)
+    assert result.n == 4
+    assert result.top1 == 0.5  # out of scope → fallback, and the accident
+    assert result.with_retrieval == 0.75
+    assert abs(result.fallback - 2 / 3) < 1e-9
+
+
+def test_file_lang_reads_topic_files() -> None:
+    root = evaluate.DATA_DIR / "nlu"
+    assert evaluate.file_lang(root / "fr.yml") == "fr"
+    assert evaluate.file_lang(root / "sms_wo.yml") == "wo"
+    assert evaluate.file_lang(root / "topics_snk.yml") == "snk"
+    assert evaluate.file_lang(root / "location.yml") is None
+    assert evaluate.file_lang(evaluate.DATA_DIR / "lookups" / "fr.yml") is None
+
