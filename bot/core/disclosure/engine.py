@@ -283,86 +283,21 @@ def _kind(act: _Match | None, distress: _Match | None, hits: dict[str, list[_Mat
     return base
 
 
-# ---- typing noise: words run together, letters swapped -----------------------------------------
-_GLUED_BEFORE = ("les", "des", "aux", "une", "mon", "ils", "son", "ses", "mes", "le", "la", "du",
-                 "au", "un", "ma", "me", "il", "on", "de", "et", "sa")
-_GLUED_AFTER = ("des", "les", "mon", "le", "la", "de", "du", "me", "ma", "il")
-
-
-@functools.lru_cache(maxsize=1)
-def _vocabulary() -> tuple[str, ...]:
-    """Whole words of the French cue patterns (keyed): what a typo is corrected towards."""
-    words: set[str] = set()
-    for path in sorted(LEXICON_DIR.glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not data.get("elision"):  # the French table: typos are modelled for French only
-            continue
-        for category in CATEGORIES:
-            for entry in data.get(category) or []:
-                for run in re.findall(r"(?<![\\\w])([a-z]{4,})(?![a-z(])", entry["re"]):
-                    words.add(_key_word(fold_letters(run)))
-    # Sorted: a typo at the same distance from two cue words is always put right the same way.
-    return tuple(sorted(words - {"bate"}))  # "batée", the gold pan, is only named to be excluded
-
-
-# French text of the project itself: its words are real words, never "typos" of a cue word
-# ("suivi" is not "suivie", "etranger" is not "etrangle").
-KNOWN_WORDS_FROM = ("nlu/data/nlu/*fr.yml", "content/answers/*.yml", "content/*.yml")
-
-
-@functools.lru_cache(maxsize=1)
-def _known() -> frozenset[str]:
-    root = Path(__file__).resolve().parents[3]
-    words = set(_vocabulary())
-    for pattern in KNOWN_WORDS_FROM:
-        for path in root.glob(pattern):
-            words.update(key(path.read_text(encoding="utf-8", errors="replace")).split())
-    return frozenset(w for w in words if w.isalpha())
-
-
-def _split_glued(token: str) -> tuple[str, str] | None:
-    """("le", "marteau") for "lemarteau", ("fait", "des") for "faitdes"; None if no split."""
-    for head in _GLUED_BEFORE:
-        if token.startswith(head) and len(token) - len(head) >= 4:
-            return head, token[len(head):]
-    for tail in _GLUED_AFTER:
-        if token.endswith(tail) and len(token) - len(tail) >= 3:
-            return token[:-len(tail)], tail
-    return None
-
-
-def _repair(keyed: str) -> str:
-    """A second reading of a keyed text: glued words split ("faitdes choses"), and words one
-    typo away from a cue word put right ("freer" → "frere", "mnot" → "mont")."""
-    from rapidfuzz import process
-    from rapidfuzz.distance import OSA
-
-    vocabulary = _vocabulary()
-    known = _known()
-    out = []
-    for token in keyed.split():
-        if len(token) < 5 or token in known or not token.isalpha():
-            out.append(token)
-            continue
-        split = _split_glued(token)
-        if split and max(split, key=len) in known:
-            out.extend(split)
-            continue
-        limit = 2 if len(token) >= 10 else 1
-        best = process.extractOne(token, vocabulary, scorer=OSA.distance, score_cutoff=limit)
-        out.append(best[0] if best else token)
-    return " ".join(out)
-
-
 def _read(part: str) -> Detection:
     keyed = key(part)
     found = _score(keyed)
-    repaired = _repair(keyed)
+    from bot.core.disclosure.noise import repair
+
+    repaired = repair(keyed)
     if repaired != keyed:
         second = _score(repaired)
-        # The better reading wins, unless the repair revealed a harmless agent ("lemarteau").
-        revealed = {c for c in second.cues if ".negative." in c} - set(found.cues)
-        if second.score > found.score or revealed:
+        # The better reading wins, unless the repair revealed a harmless agent ("lemarteau")
+        # or lost one ("masiŋ" is no typo).
+        negatives = ({c for c in second.cues if ".negative." in c},
+                     {c for c in found.cues if ".negative." in c})
+        if negatives[0] - negatives[1]:
+            return second
+        if second.score > found.score and not negatives[1] - negatives[0]:
             return second
     return found
 
