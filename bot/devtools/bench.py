@@ -456,6 +456,83 @@ async def fault_run(stack: Stack, path, arrivals: Arrivals, parts: list[int], us
     return result
 
 
+# ------------------------------------------------------------------------------------------
+# Fairness (issue 14, door 3): Telegram traffic alone, then beside a flood of web messages.
+
+FLOOD_HEAD_START = 3.0  # seconds of flood before the Telegram users start
+
+
+async def web_flood(stack: Stack, senders: int, stop: asyncio.Event) -> dict:
+    """`senders` web senders, each posting CONVERSATION over and over without a pause (the
+    next message as soon as the previous one was answered) until `stop` is set."""
+    answered = failed = 0
+    run_id = uuid.uuid4().hex[:6]
+
+    async def sender(n: int, http: httpx.AsyncClient) -> None:
+        nonlocal answered, failed
+        step = 0
+        while not stop.is_set():
+            try:
+                ok = await chat_once(http, stack, f"flood-{run_id}-{n}",
+                                     CONVERSATION[step % len(CONVERSATION)])
+            except httpx.HTTPError:
+                ok = False
+            answered += ok
+            failed += not ok
+            step += 1
+
+    limits = httpx.Limits(max_connections=senders, max_keepalive_connections=senders)
+    async with httpx.AsyncClient(limits=limits) as http:
+        started = time.perf_counter()
+        tasks = [asyncio.create_task(sender(n, http)) for n in range(senders)]
+        await stop.wait()
+        elapsed = time.perf_counter() - started
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return {"answered": answered, "failed": failed, "elapsed": elapsed,
+            "rate": answered / elapsed if elapsed else 0.0}
+
+
+async def beside_flood(stack: Stack, path, arrivals: Arrivals, parts: list[int], users: int,
+                       concurrency: int, timeout: float, senders: int, on_end=None) -> dict:
+    """The Telegram load of `channel_load` while `senders` web senders flood /api/chat (the
+    flood starts FLOOD_HEAD_START seconds before, so that the inbox is full of web work)."""
+    stop = asyncio.Event()
+    flood = asyncio.create_task(web_flood(stack, senders, stop))
+    await asyncio.sleep(FLOOD_HEAD_START)
+    try:
+        result = await channel_load(stack, path, arrivals, parts, users, concurrency, timeout,
+                                    on_end=on_end)
+    finally:
+        stop.set()
+    result["flood"] = await flood
+    return result
+
+
+def print_flood(args, alone: list[dict], flooded: dict) -> float:
+    """The fairness table; returns Telegram's p95 beside the flood / alone, minus one."""
+    reference = [value for run in alone for value in run["latencies"]]
+    p95_alone = pct(reference, 0.95)
+    print(f"\n== Telegram beside a web flood: {args.flood_senders} web senders posting without "
+          f"pause; {args.flood_users} Telegram users x {len(CONVERSATION)} messages, at most "
+          f"{args.flood_concurrency} awaiting their answer ==")
+    print(f"{'Telegram':28} {'msg/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'lost':>5} {'twice':>6}")
+    for label, run in (("alone, before", alone[0]), ("beside the flood", flooded),
+                       ("alone, after", alone[1])):
+        lost = run["lost"] + run.get("not_sent", 0)
+        print(f"{label:28} {run['rate']:7.1f} {_ms(pct(run['latencies'], .5))} "
+              f"{_ms(pct(run['latencies'], .95))} {lost:5d} {run['twice']:6d}")
+    flood = flooded["flood"]
+    ratio = pct(flooded["latencies"], 0.95) / p95_alone
+    print(f"{'alone, both':28} {'':7} {_ms(pct(reference, .5))} {_ms(p95_alone)}")
+    print(f"  web flood: {flood['answered']} messages answered ({flood['rate']:.1f} msg/s over "
+          f"{flood['elapsed']:.0f} s), {flood['failed']} not answered in time")
+    print(f"  Telegram p95 beside the flood / alone: {ratio:.2f} ({(ratio - 1) * 100:+.0f} %; "
+          f"GATEWAY_CHANNEL_SHARE {os.environ.get('GATEWAY_CHANNEL_SHARE', '0.5')})")
+    return ratio - 1
+
+
 def inbox_summary(database_url: str, channel: str) -> dict[str, int]:
     """What the app's own tables say (inbox rows by status; replies per message)."""
     from sqlalchemy import text
@@ -802,6 +879,16 @@ def main() -> None:
     parser.add_argument("--fault-path", choices=("telegram", "whatsapp"), default="telegram")
     parser.add_argument("--fault-after", type=float, default=5.0,
                         help="seconds of load before Rasa is killed")
+    parser.add_argument("--start-timeout", type=float, default=400.0,
+                        help="seconds allowed from launching the stack to its first answer")
+    parser.add_argument("--flood-senders", type=int, default=64,
+                        help="web senders flooding /api/chat beside Telegram traffic (0: no "
+                             "flood phase)")
+    parser.add_argument("--flood-users", type=int, default=None,
+                        help="Telegram users in each run of the flood phase (default: --users)")
+    parser.add_argument("--flood-concurrency", type=int, default=4,
+                        help="Telegram messages awaiting their answer at once in the flood "
+                             "phase (ordinary traffic, not a saturating load)")
     parser.add_argument("--setup", choices=("production", "embedded"), default="production",
                         help="production: PostgreSQL, Redis lock store, several Rasa workers "
                              "(docker-compose.yml); embedded: SQLite, one Rasa (make run)")
@@ -816,6 +903,7 @@ def main() -> None:
                         help="Redis for Rasa's lock store in the production setup (env REDIS_URL)")
     args = parser.parse_args()
     args.fault_users = args.fault_users or args.users
+    args.flood_users = args.flood_users or args.users
     if args.rasa_workers is None:
         args.rasa_workers = 2 if args.setup == "production" else 1
     if args.rasa_workers < 1:
@@ -829,7 +917,7 @@ def main() -> None:
     setup = (production_setup(args.postgres_url, args.redis_url, args.rasa_workers)
              if args.setup == "production" else embedded_setup(workdir))
     database_url = setup.database_url
-    fault = None
+    fault = flooded = None
     try:
         arrivals = Arrivals()
         telegram, graph = make_fakes(arrivals)
@@ -855,8 +943,9 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     pass
-                if time.monotonic() - started > 400:
-                    raise SystemExit("bench: no answer within 400 s")
+                if time.monotonic() - started > args.start_timeout:
+                    raise SystemExit(f"bench: no answer within {args.start_timeout:.0f} s (Rasa "
+                                     f"loading on a busy machine? see --start-timeout)")
                 time.sleep(0.2)
             cold = time.monotonic() - started
             for name, process in stack.processes.items():
@@ -889,6 +978,19 @@ def main() -> None:
                 lambda mark: asyncio.run(load(stack, rasa_once, args.users, args.concurrency,
                                               on_end=mark)))
             memory = {name: stack.rss_mb(name) for name in ("app", "actions", "rasa")}
+            if args.flood_senders > 0:
+                # Telegram alone, beside a web flood, alone again (the reference brackets it).
+                alone = []
+                for base in (900_000_000, 920_000_000):
+                    if alone:
+                        flooded, cpu["Telegram beside web flood"] = meter.phase(
+                            lambda mark: asyncio.run(beside_flood(
+                                stack, TelegramPath(910_000_000), arrivals, parts["telegram"],
+                                args.flood_users, args.flood_concurrency, args.reply_timeout,
+                                args.flood_senders, on_end=mark)))
+                    alone.append(asyncio.run(channel_load(
+                        stack, TelegramPath(base), arrivals, parts["telegram"],
+                        args.flood_users, args.flood_concurrency, args.reply_timeout)))
             if args.fault_seconds > 0:
                 fault_path = (TelegramPath(800_000_000) if args.fault_path == "telegram"
                               else WhatsAppPath(22_380_000_000))
@@ -936,9 +1038,14 @@ def main() -> None:
         ("Rasa REST direct after", answered(via_rasa_after), cpu["Rasa REST direct after"]),
         ("web /api/chat", answered(web), cpu["web /api/chat"]),
         *((result["name"], answered(result), cpu[result["name"]]) for result in via_channels)]
+    if flooded is not None:
+        cpu_phases.append(("Telegram beside web flood",
+                           answered(flooded) + flooded["flood"]["answered"],
+                           cpu["Telegram beside web flood"]))
     if fault is not None:
         cpu_phases.append((f"fault run ({fault['name']})", answered(fault), fault_cpu))
     print_cpu(cpu_phases)
+    flood_overhead = print_flood(args, alone, flooded) if flooded is not None else None
     if fault is not None:
         print_fault(args, fault, fault_database)
 
@@ -951,6 +1058,9 @@ def main() -> None:
     print(f">= 40 messages/s end to end:                     {_verdict(slowest >= 40)}  (" +
           ", ".join(f"{r['name']} {r['rate']:.1f}" for r in paths) +
           f"; Rasa direct {pooled([via_rasa, via_rasa_after])['rate']:.1f})")
+    if flood_overhead is not None:
+        print(f"Telegram p95 beside a web flood <= +25 %:         "
+              f"{_verdict(flood_overhead <= 0.25)}  ({flood_overhead * 100:+.0f} %)")
     lost_load = sum(r["lost"] + r.get("not_sent", 0) for r in paths)
     lost_fault = (fault["lost"] + fault["not_sent"]) if fault is not None else 0
     twice_fault = fault["twice"] if fault is not None else 0
