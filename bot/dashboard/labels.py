@@ -29,7 +29,7 @@ EVENT = {"created": N_("Reçue"), "status": N_("Statut changé"), "reopened": N_
          "message": N_("Message au mineur"), "notified": N_("Partenaire prévenu"),
          "notify_failed": N_("Notification non envoyée"),
          "consent_withdrawn": N_("Consentement retiré"), "anonymised": N_("Anonymisée"),
-         "assigned_to": N_("Attribuée")}
+         "assigned_to": N_("Attribuée"), "callback": N_("Rappel")}
 CALLBACK_TIME = {"morning": N_("le matin"), "afternoon": N_("l'après-midi"),
                  "evening": N_("le soir"), "any": N_("à tout moment")}
 

@@ -71,6 +71,7 @@ class Ctx:
     user: User | None = None
     me: ds.Principal | None = None
     token: str | None = None
+    session_row: Any = None
     csrf: str = ""
     set_pre: str | None = None
 
@@ -104,7 +105,9 @@ class Dashboard:
             Route("/", self._endpoint(self.home), methods=get),
             Route("/login", self._endpoint(self.login_form, login=False), methods=get),
             Route("/login", self._endpoint(self.login, login=False), methods=post),
-            Route("/logout", self._endpoint(self.logout), methods=post),
+            Route("/logout", self._endpoint(self.logout, partial=True), methods=post),
+            Route("/totp", self._endpoint(self.totp_form, partial=True), methods=get),
+            Route("/totp", self._endpoint(self.totp, partial=True), methods=post),
             Route("/password", self._endpoint(self.password_form), methods=get),
             Route("/password", self._endpoint(self.password), methods=post),
             Route("/requests", self._endpoint(self.list_page), methods=get),
@@ -114,6 +117,9 @@ class Dashboard:
             Route("/requests/{code}/note", self._endpoint(self.note), methods=post),
             Route("/requests/{code}/assign", self._endpoint(self.assign), methods=post),
             Route("/requests/{code}/callback", self._endpoint(self.callback), methods=post),
+            Route("/requests/{code}/callback-outcome", self._endpoint(self.callback_outcome),
+                  methods=post),
+            Route("/callbacks", self._endpoint(self.callbacks_page), methods=get),
             Route("/requests/{code}/media/{media_id:int}", self._endpoint(self.media),
                   methods=get),
             Route("/export.csv", self._endpoint(self.export_csv), methods=get),
@@ -124,7 +130,8 @@ class Dashboard:
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
         ]
 
-    def _endpoint(self, view: Callable[[Ctx], Response], *, login: bool = True):
+    def _endpoint(self, view: Callable[[Ctx], Response], *, login: bool = True,
+                  partial: bool = False):
         async def endpoint(request: Request) -> Response:
             form: dict[str, str] = {}
             if request.method == "POST":
@@ -133,7 +140,7 @@ class Dashboard:
                 except Exception:  # malformed body
                     return self._plain(400, "Requête invalide.")
                 form = {k: v for k, v in data.items() if isinstance(v, str)}
-            response = await run_in_threadpool(self._run, view, request, form, login)
+            response = await run_in_threadpool(self._run, view, request, form, login, partial)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response
@@ -143,14 +150,14 @@ class Dashboard:
         return HTMLResponse(f"<!doctype html><meta charset=utf-8><p>{text}</p>", status)
 
     def _run(self, view: Callable[[Ctx], Response], request: Request, form: dict[str, str],
-             login: bool) -> Response:
+             login: bool, partial: bool = False) -> Response:
         try:
             with self.db.session() as session:
                 ctx = Ctx(request, form, session)
                 ctx.token = self.cookies.session_token(request)
                 found = ds.resume_session(session, ctx.token, self.idle) if ctx.token else None
                 if found is not None:
-                    ctx.user = found[0]
+                    ctx.user, ctx.session_row = found
                     ctx.me = ds.principal_of(session, ctx.user)
                     ctx.csrf = ds.csrf_token(self.secret, ctx.token)
                 else:
@@ -169,6 +176,9 @@ class Dashboard:
                     if request.cookies.get("dash_session"):
                         self.cookies.clear_session(response)
                     return response
+                if ctx.me is not None and not ctx.session_row.verified and not partial:
+                    # Signed in with the password only: the second factor comes first.
+                    return RedirectResponse(f"{PREFIX}/totp", 303)
                 response = view(ctx)
                 if ctx.set_pre:
                     self.cookies.set_pre(response, ctx.set_pre)
@@ -231,11 +241,50 @@ class Dashboard:
         # Whatever session this browser had ends; the new one has a new id.
         if ctx.token:
             ds.end_session(ctx.db, ctx.token)
-        token = ds.start_session(ctx.db, user)
-        ds.audit(ctx.db, user, "login", address=ctx.address)
-        response = RedirectResponse(f"{PREFIX}/requests", 303)
+        second_factor = ds.needs_totp(user)
+        token = ds.start_session(ctx.db, user, verified=not second_factor)
+        ds.audit(ctx.db, user, "login_password" if second_factor else "login",
+                 address=ctx.address)
+        response = RedirectResponse(f"{PREFIX}/totp" if second_factor
+                                    else f"{PREFIX}/requests", 303)
         self.cookies.set_session(response, token)
         return response
+
+    def _vault(self):
+        from bot.store.identities import IdentityVault
+
+        return IdentityVault(self.settings.data_key)
+
+    def totp_form(self, ctx: Ctx, error: str | None = None, status: int = 200) -> Response:
+        if ctx.session_row.verified:
+            return RedirectResponse(f"{PREFIX}/requests", 303)
+        secret = uri = None
+        if not ds.totp_enrolled(ctx.user):
+            import pyotp
+
+            secret = ds.totp_pending_secret(ctx.db, ctx.user, self._vault())
+            uri = pyotp.TOTP(secret).provisioning_uri(name=ctx.user.username,
+                                                      issuer_name="Orpaillage partenaires")
+        return self.render("totp.html", ctx, status=status, error=error, secret=secret,
+                           uri=uri)
+
+    def totp(self, ctx: Ctx) -> Response:
+        if ctx.session_row.verified:
+            return RedirectResponse(f"{PREFIX}/requests", 303)
+        wait = self.throttle.blocked(ctx.user.username, ctx.address)
+        if wait is not None:
+            ds.audit(ctx.db, ctx.me, "totp_throttled", address=ctx.address)
+            response = self.totp_form(ctx, self.gettext(
+                "Trop d'essais. Réessayez dans 15 minutes."), status=429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        if not ds.verify_totp(ctx.db, ctx.user, ctx.form.get("code") or "", self._vault()):
+            self.throttle.failed(ctx.user.username, ctx.address)
+            ds.audit(ctx.db, ctx.me, "totp_failed", address=ctx.address)
+            return self.totp_form(ctx, self.gettext("Code incorrect."), status=401)
+        ds.mark_verified(ctx.db, ctx.session_row)
+        ds.audit(ctx.db, ctx.me, "login", address=ctx.address)
+        return RedirectResponse(f"{PREFIX}/requests", 303)
 
     def logout(self, ctx: Ctx) -> Response:
         ds.end_session(ctx.db, ctx.token)
@@ -347,10 +396,24 @@ class Dashboard:
         request = self._request(ctx, ctx.request.path_params["code"])
         if not ds.can(ctx.me, "reveal_callback", request):
             raise Http(403)
-        from bot.store.identities import IdentityVault
-
-        number = ds.reveal_callback(ctx.db, ctx.me, request, IdentityVault(self.settings.data_key))
+        number = ds.reveal_callback(ctx.db, ctx.me, request, self._vault())
         return self.render("callback.html", ctx, r=request, number=number)
+
+    def callbacks_page(self, ctx: Ctx) -> Response:
+        if ctx.me.role != "protection":
+            raise Http(404)
+        return self.render("callbacks.html", ctx, rows=ds.callback_queue(ctx.db, ctx.me),
+                           now=ds.utcnow())
+
+    def callback_outcome(self, ctx: Ctx) -> Response:
+        request = self._request(ctx, ctx.request.path_params["code"])
+        try:
+            ds.record_callback_outcome(ctx.db, ctx.me, request, ctx.form.get("outcome") or "")
+        except PermissionError:
+            raise Http(403) from None
+        except ValueError:
+            raise Http(400) from None
+        return RedirectResponse(f"{PREFIX}/callbacks", 303)
 
     def media(self, ctx: Ctx) -> Response:
         request = self._request(ctx, ctx.request.path_params["code"])

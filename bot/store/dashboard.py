@@ -277,6 +277,56 @@ def user_by_id(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+# ------------------------------------------------------------ second factor (TOTP)
+TOTP_ROLES = frozenset({"protection", "admin"})
+_PENDING = "pending:"
+
+
+def needs_totp(user: User) -> bool:
+    """Protection and admin accounts need a second factor (demo accounts excepted)."""
+    return user.role in TOTP_ROLES and not user.demo
+
+
+def totp_enrolled(user: User) -> bool:
+    return bool(user.totp_secret_encrypted) and not user.totp_secret_encrypted.startswith(
+        _PENDING)
+
+
+def totp_pending_secret(session: Session, user: User, vault: Any) -> str:
+    """The secret being enrolled (made on first use), base32, for the authenticator app."""
+    import pyotp
+
+    if user.totp_secret_encrypted and user.totp_secret_encrypted.startswith(_PENDING):
+        return vault.decrypt(user.totp_secret_encrypted.removeprefix(_PENDING))
+    secret = pyotp.random_base32()
+    user.totp_secret_encrypted = _PENDING + vault.encrypt(secret)
+    session.flush()
+    return secret
+
+
+def verify_totp(session: Session, user: User, code: str, vault: Any) -> bool:
+    """Checks a 6-digit code (one step of clock drift allowed); the first good code of an
+    enrolment confirms it."""
+    import pyotp
+
+    code = re.sub(r"\s+", "", code or "")
+    if not re.fullmatch(r"\d{6}", code) or not user.totp_secret_encrypted:
+        return False
+    pending = user.totp_secret_encrypted.startswith(_PENDING)
+    secret = vault.decrypt(user.totp_secret_encrypted.removeprefix(_PENDING))
+    if not pyotp.TOTP(secret).verify(code, valid_window=1):
+        return False
+    if pending:
+        user.totp_secret_encrypted = user.totp_secret_encrypted.removeprefix(_PENDING)
+        session.flush()
+    return True
+
+
+def mark_verified(session: Session, row: DashboardSession) -> None:
+    row.verified = True
+    session.flush()
+
+
 # ---------------------------------------------------------------------- sessions
 def _session_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -732,6 +782,36 @@ def reveal_callback(session: Session, user: Principal, request: FollowUpRequest,
         return None
     audit(session, user, "reveal_callback", request_code=request.reference_code)
     return vault.decrypt(request.callback_contact_encrypted)
+
+
+# -------------------------------------------------------------- call-back queue
+CALLBACK_OUTCOMES = ("called", "no_answer", "try_again")
+
+
+def callback_queue(session: Session, user: Principal, limit: int = 100) -> list[FollowUpRequest]:
+    """Open protection requests with a consented call-back, for the protection staff of the
+    partner they are routed to, the most urgent first."""
+    if user.role != "protection" or user.organisation_kind != "partner":
+        return []
+    r = FollowUpRequest
+    return list(session.scalars(select(r).where(
+        visible(user), r.sensitive.is_(True), r.callback_consent.is_(True),
+        r.status.in_(OPEN_STATUSES)).order_by(r.due_at, r.id).limit(limit)))
+
+
+def record_callback_outcome(session: Session, user: Principal, request: FollowUpRequest,
+                            outcome: str) -> None:
+    """Called, no answer, try again: the outcome and nothing else is recorded."""
+    if outcome not in CALLBACK_OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    if not can(user, "reveal_callback", request) and not (
+            request.sensitive and can(user, "status", request)):
+        raise PermissionError("callback")
+    store.add_event(session, request, "callback", message=outcome, actor=user.username)
+    if outcome == "called" and request.status in ("new", "assigned"):
+        store.change_status(session, request, "in_progress", actor=user.username)
+    audit(session, user, "callback_outcome", request_code=request.reference_code,
+          detail=outcome)
 
 
 # ----------------------------------------------------------------------- exports

@@ -201,11 +201,20 @@ def route(session: Session, country: str | None, category: str) -> Partner | Non
 
 
 def callback_available(session: Session, country: str | None) -> bool:
-    """True when the partner for protection requests in `country` has protection staff to
-    notify: never promise a call-back that nobody would receive."""
+    """True when the partner for protection requests in `country` has protection staff: named
+    in `protection_notify`, or an active `protection` user of the dashboard (who sees the
+    request there). Never promise a call-back that nobody would receive."""
     ensure_reference_data(session)
     partner = route(session, country, "protection")
-    return bool(partner and partner.protection_notify_kind and partner.protection_notify_target)
+    if partner is None:
+        return False
+    if partner.protection_notify_kind and partner.protection_notify_target:
+        return True
+    from bot.store.dashboard_models import User
+
+    return session.scalar(select(User.id).where(
+        User.organisation_id == partner.id, User.role == "protection",
+        User.active.is_(True), User.demo.is_(False)).limit(1)) is not None
 
 
 # --------------------------------------------------------------------- requests

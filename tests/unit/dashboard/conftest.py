@@ -19,6 +19,7 @@ from bot.store.identities import IdentityVault
 from tests.fakes.harness import make_settings
 
 PASSWORD = "un-mot-de-passe-solide"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # protection and admin accounts
 COMMITTEE = {"id": "comite_kenieba", "name": "Comité de veille de Kéniéba", "clusters": [4]}
 ORGS = ("pact", "femima", "la_lumiere", "action_mines_guinee", "comite_kenieba")
 # Requests of the world: key -> (country, cluster, category). Routing (content/partners.yml):
@@ -68,6 +69,14 @@ class World:
             "username": username, "password": password, "csrf_token": csrf_of(page.text)},
             follow_redirects=False)
         assert response.status_code == 303, response.text[:300]
+        if response.headers["location"] == "/dashboard/totp":  # protection and admin roles
+            import pyotp
+
+            page = client.get("/dashboard/totp")
+            response = client.post("/dashboard/totp", data={
+                "code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": csrf_of(page.text)},
+                follow_redirects=False)
+            assert response.status_code == 303, response.text[:300]
         assert response.headers["location"] == "/dashboard/requests"
         return client
 
@@ -107,7 +116,9 @@ def build_world(tmp_path: Path, **overrides) -> World:
         ds.sync_organisations(session, data)
         for org in ORGS:
             for role in ROLES:
-                ds.create_user(session, f"{org.replace('_', '')}-{role}", PASSWORD, org, role)
+                user = ds.create_user(session, username(org, role), PASSWORD, org, role)
+                if ds.needs_totp(user):
+                    user.totp_secret_encrypted = vault.encrypt(TOTP_SECRET)
         for key, (country, cluster, category) in REQUESTS.items():
             contact = vault.find_or_create_contact(session, "telegram", f"chat-{key}")
             request = store.create_request(
