@@ -102,9 +102,10 @@ class InProcessRasa:
         if message.startswith("/"):
             intent, _, rest = message[1:].partition("{")
             values = json.loads("{" + rest) if rest else {}
-            return {"intent": {"name": intent}, "text": message,
+            return {"intent": {"name": intent, "confidence": 1.0}, "text": message,
                     "entities": [{"entity": k, "value": v} for k, v in values.items()]}
         for pattern, intent in KEYWORDS:
-            if pattern.search(message):
-                return {"intent": {"name": intent}, "text": message, "entities": []}
+            if pattern.search(message):  # a keyword is a sure classification, as Rasa's 1.0
+                return {"intent": {"name": intent, "confidence": 1.0}, "text": message,
+                        "entities": []}
         return {"intent": {"name": "nlu_fallback"}, "text": message, "entities": []}
