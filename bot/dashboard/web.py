@@ -120,6 +120,7 @@ class Dashboard:
             Route("/requests/{code}/callback-outcome", self._endpoint(self.callback_outcome),
                   methods=post),
             Route("/callbacks", self._endpoint(self.callbacks_page), methods=get),
+            Route("/overview", self._endpoint(self.overview_page), methods=get),
             Route("/requests/{code}/media/{media_id:int}", self._endpoint(self.media),
                   methods=get),
             Route("/export.csv", self._endpoint(self.export_csv), methods=get),
@@ -398,6 +399,24 @@ class Dashboard:
             raise Http(403)
         number = ds.reveal_callback(ctx.db, ctx.me, request, self._vault())
         return self.render("callback.html", ctx, r=request, number=number)
+
+    def overview_page(self, ctx: Ctx) -> Response:
+        filters = ds.Filters.parse(ctx.request.query_params)
+        data = ds.overview(ctx.db, ctx.me, filters)
+        t = self.gettext
+
+        def named(rows, names):
+            return [(t(names[k]) if k in names else k, n) for k, n in rows]
+
+        charts = [
+            (t("Par statut"), named(data.by_status, labels.STATUS)),
+            (t("Par catégorie"), named(data.by_category, labels.CATEGORY)),
+            (t("Par pays"), named(data.by_country, labels.COUNTRIES)),
+            (t("Par zone"), data.by_cluster),
+            (t("Par semaine de réception"), data.by_week),
+        ]
+        return self.render("overview.html", ctx, data=data, charts=charts,
+                           query=filters.as_params())
 
     def callbacks_page(self, ctx: Ctx) -> Response:
         if ctx.me.role != "protection":

@@ -784,6 +784,69 @@ def reveal_callback(session: Session, user: Principal, request: FollowUpRequest,
     return vault.decrypt(request.callback_contact_encrypted)
 
 
+# ---------------------------------------------------------------------- overview
+@dataclass
+class Overview:
+    total: int
+    overdue: int
+    by_status: list[tuple[str, int]]
+    by_category: list[tuple[str, int]]
+    by_country: list[tuple[str, int]]
+    by_cluster: list[tuple[str, int]]
+    by_week: list[tuple[str, int]]
+    median_first_reply_hours: float | None
+    median_resolution_hours: float | None
+
+
+def _median_hours(pairs: list[tuple[datetime, datetime]]) -> float | None:
+    import statistics
+
+    spans = [(_aware(end) - _aware(start)).total_seconds() / 3600 for start, end in pairs
+             if start and end and _aware(end) >= _aware(start)]
+    return round(statistics.median(spans), 1) if spans else None
+
+
+def overview(session: Session, user: Principal, filters: Filters) -> Overview:
+    """Counts for reports, over the requests the user may see (with the list's filters)."""
+    from bot.store.models import RequestEvent
+
+    r = FollowUpRequest
+    now = utcnow()
+    where = _filtered(user, filters, now)
+
+    def grouped(column) -> list[tuple[str, int]]:
+        rows = session.execute(select(column, func.count()).where(where).group_by(column)
+                               .order_by(func.count().desc())).all()
+        return [("—" if value is None else str(value), count) for value, count in rows]
+
+    if session.get_bind().dialect.name == "sqlite":
+        week = func.strftime("%Y-S%W", r.created_at)
+    else:
+        week = func.to_char(r.created_at, 'IYYY-"S"IW')
+    weeks = session.execute(select(week, func.count()).where(where).group_by(week)
+                            .order_by(week.desc()).limit(12)).all()
+    total = session.scalar(select(func.count()).select_from(r).where(where)) or 0
+    overdue = session.scalar(select(func.count()).select_from(r).where(
+        where, r.due_at < now, r.status.in_(OPEN_STATUSES))) or 0
+    partner_side = RequestEvent.actor.not_in(("miner", "system"))
+    first_reply = session.execute(
+        select(r.created_at, func.min(RequestEvent.at)).join(
+            RequestEvent, RequestEvent.request_id == r.id)
+        .where(where, partner_side, RequestEvent.kind.in_(("message", "status", "reopened")))
+        .group_by(r.id, r.created_at)).all()
+    resolved = session.execute(
+        select(r.created_at, func.min(RequestEvent.at)).join(
+            RequestEvent, RequestEvent.request_id == r.id)
+        .where(where, RequestEvent.to_status.in_(("resolved", "closed")))
+        .group_by(r.id, r.created_at)).all()
+    return Overview(total=total, overdue=overdue, by_status=grouped(r.status),
+                    by_category=grouped(r.category), by_country=grouped(r.country),
+                    by_cluster=grouped(r.cluster),
+                    by_week=[(str(w), c) for w, c in reversed(weeks)],
+                    median_first_reply_hours=_median_hours(first_reply),
+                    median_resolution_hours=_median_hours(resolved))
+
+
 # -------------------------------------------------------------- call-back queue
 CALLBACK_OUTCOMES = ("called", "no_answer", "try_again")
 

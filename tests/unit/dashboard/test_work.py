@@ -305,3 +305,25 @@ def test_admin_invites_and_deactivates_users_of_their_organisation(fresh_world):
     assert _attempt(fresh_world.client(), "nouvelle", "mot de passe provisoire").status_code == 401
     assert fresh_world.login("femima-caseworker").get("/dashboard/users").status_code == 404
     assert "user_created" in [a for a, _, _ in _audit(fresh_world)]
+
+
+def test_overview_counts_only_what_the_user_sees(fresh_world):
+    client = fresh_world.login("femima-caseworker")
+    csrf = fresh_world.csrf(client)
+    client.post(f"/dashboard/requests/{fresh_world.codes['femima']}/status",
+                data={"status": "resolved", "message": "Réglé.", "csrf_token": csrf})
+    page = client.get("/dashboard/overview")
+    assert page.status_code == 200 and "<svg" in page.text and "<script" not in page.text
+    with fresh_world.db.session() as session:
+        me = ds.principal_of(session, session.scalar(select(ds.User).where(
+            ds.User.username == "femima-caseworker")))
+        data = ds.overview(session, me, ds.Filters())
+        assert data.total == 1 and dict(data.by_status) == {"resolved": 1}
+        assert data.median_first_reply_hours is not None
+        assert data.median_resolution_hours is not None
+        pact = ds.principal_of(session, session.scalar(select(ds.User).where(
+            ds.User.username == "pact-viewer")))
+        assert ds.overview(session, pact, ds.Filters()).total == 4  # never protection ones
+        staff = ds.principal_of(session, session.scalar(select(ds.User).where(
+            ds.User.username == "femima-protection")))
+        assert ds.overview(session, staff, ds.Filters()).total == 2
