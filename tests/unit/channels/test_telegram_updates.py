@@ -132,7 +132,7 @@ def channel_with(bot: StubBot) -> TelegramChannel:
     settings = SimpleNamespace(
         telegram_bot_token="1:T", telegram_api_base_url="https://telegram.test/bot",
         telegram_api_file_url="https://telegram.test/file/bot", telegram_webhook_url=None,
-        media_dir="/nonexistent")
+        media_dir="/nonexistent", media_max_bytes=64 * 1024 * 1024)
     channel = TelegramChannel(settings, gateway=None)
     channel.bot = bot
     return channel

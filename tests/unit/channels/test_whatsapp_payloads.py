@@ -219,7 +219,8 @@ def channel_with(handler, last_inbound=timedelta(minutes=5)) -> WhatsAppChannel:
     settings = SimpleNamespace(
         whatsapp_api_base_url="https://graph.test/v21.0", whatsapp_phone_number_id="42",
         whatsapp_access_token="tok", whatsapp_template_name="reprise_conversation",
-        whatsapp_app_secret="s", media_dir="/nonexistent")
+        whatsapp_app_secret="s", media_dir="/nonexistent",
+        media_max_bytes=64 * 1024 * 1024)
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     when = datetime.now(timezone.utc) - last_inbound if last_inbound is not None else None
     return WhatsAppChannel(settings, FakeGateway(when), http)
