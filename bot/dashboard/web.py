@@ -121,6 +121,8 @@ class Dashboard:
                   methods=post),
             Route("/callbacks", self._endpoint(self.callbacks_page), methods=get),
             Route("/overview", self._endpoint(self.overview_page), methods=get),
+            Route("/replies", self._endpoint(self.replies_page), methods=get),
+            Route("/replies", self._endpoint(self.replies_change), methods=post),
             Route("/requests/{code}/media/{media_id:int}", self._endpoint(self.media),
                   methods=get),
             Route("/export.csv", self._endpoint(self.export_csv), methods=get),
@@ -347,7 +349,37 @@ class Dashboard:
             and bool(request.callback_contact_encrypted),
             next_statuses=sorted(store_requests.TRANSITIONS.get(request.status, ()),
                                  key=store_requests.STATUSES.index),
-            flash=ctx.request.query_params.get("ok"), number=None)
+            flash=ctx.request.query_params.get("ok"), number=None,
+            saved=ds.saved_replies(ctx.db, me, request.language)
+            if ds.can(me, "reply", request) else [],
+            draft=self._draft(ctx))
+
+    def _draft(self, ctx: Ctx) -> str:
+        """A saved reply chosen with ?saved=<id> fills the reply box (no JavaScript)."""
+        value = ctx.request.query_params.get("saved", "")
+        row = ds.saved_reply(ctx.db, ctx.me, int(value)) if value.isdigit() else None
+        return row.text if row else ""
+
+    def replies_page(self, ctx: Ctx, error: str | None = None, status: int = 200) -> Response:
+        if ctx.me.role != "admin":
+            raise Http(404)
+        return self.render("replies.html", ctx, status=status, error=error,
+                           rows=ds.saved_replies(ctx.db, ctx.me))
+
+    def replies_change(self, ctx: Ctx) -> Response:
+        if ctx.me.role != "admin":
+            raise Http(404)
+        if ctx.form.get("action") == "delete":
+            value = ctx.form.get("reply_id") or ""
+            if not (value.isdigit() and ds.delete_saved_reply(ctx.db, ctx.me, int(value))):
+                raise Http(404)
+        else:
+            try:
+                ds.save_reply(ctx.db, ctx.me, ctx.form.get("language") or "",
+                              ctx.form.get("title") or "", ctx.form.get("text") or "")
+            except ds.AccountError as exc:
+                return self.replies_page(ctx, str(exc), 400)
+        return RedirectResponse(f"{PREFIX}/replies", 303)
 
     def reply(self, ctx: Ctx) -> Response:
         request = self._request(ctx, ctx.request.path_params["code"])

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from bot.store import requests as store
 from bot.store.dashboard_models import (
     ROLES, AuditEntry, DashboardSession, Organisation, RequestAssignment, RequestNote,
-    RequestReply, User,
+    RequestReply, SavedReply, User,
 )
 from bot.store.models import Contact, FollowUpRequest, MediaFile, OutboxMessage, utcnow
 
@@ -394,7 +394,10 @@ def audit(session: Session, user: Principal | User | None, action: str, *,
     elif user is not None:
         user_id, name, org = user.user_id, user.username, user.organisation_id
     else:
-        user_id, name, org = None, username, None
+        # A failed login names an account: its organisation's admins see the attempt.
+        user_id, name = None, username
+        org = session.scalar(select(User.organisation_id).where(
+            User.username == (username or "").strip().lower())) if username else None
     session.add(AuditEntry(user_id=user_id, username=(name or "")[:64] or None,
                            organisation_id=org, action=action, request_code=request_code,
                            detail=(detail or None) and detail[:500],
@@ -782,6 +785,46 @@ def reveal_callback(session: Session, user: Principal, request: FollowUpRequest,
         return None
     audit(session, user, "reveal_callback", request_code=request.reference_code)
     return vault.decrypt(request.callback_contact_encrypted)
+
+
+# ------------------------------------------------------------------ saved replies
+def saved_replies(session: Session, user: Principal,
+                  language: str | None = None) -> list[SavedReply]:
+    """The organisation's saved replies (in `language` first, then French, when given)."""
+    query = select(SavedReply).where(SavedReply.organisation_id == user.organisation_id)
+    rows = list(session.scalars(query.order_by(SavedReply.language, SavedReply.title)))
+    if language:
+        rows = [r for r in rows if r.language == language] + \
+               [r for r in rows if r.language == "fr" and language != "fr"]
+    return rows
+
+
+def save_reply(session: Session, user: Principal, language: str, title: str,
+               text: str) -> SavedReply:
+    if user.role != "admin":
+        raise PermissionError("saved replies")
+    title, text = (title or "").strip()[:80], (text or "").strip()[:REPLY_LIMIT]
+    if not title or not text or not re.fullmatch(r"[a-z]{2,3}", language or ""):
+        raise AccountError("Il faut une langue, un titre et un texte.")
+    row = SavedReply(organisation_id=user.organisation_id, language=language, title=title,
+                     text=text, updated_by=user.username)
+    session.add(row)
+    audit(session, user, "saved_reply_added", detail=f"{language} {title}")
+    return row
+
+
+def delete_saved_reply(session: Session, user: Principal, reply_id: int) -> bool:
+    row = session.get(SavedReply, reply_id)
+    if user.role != "admin" or row is None or row.organisation_id != user.organisation_id:
+        return False
+    session.delete(row)
+    audit(session, user, "saved_reply_deleted", detail=f"{row.language} {row.title}")
+    return True
+
+
+def saved_reply(session: Session, user: Principal, reply_id: int) -> SavedReply | None:
+    row = session.get(SavedReply, reply_id)
+    return row if row is not None and row.organisation_id == user.organisation_id else None
 
 
 # ---------------------------------------------------------------------- overview

@@ -126,3 +126,18 @@ class RequestReply(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[str] = mapped_column(String(16), default="reply")  # reply | status
     text: Mapped[str | None] = mapped_column(Text)
+
+
+class SavedReply(Base):
+    """A reply an organisation often sends, per language; admins edit them."""
+
+    __tablename__ = "saved_replies"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("dashboard_organisations.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

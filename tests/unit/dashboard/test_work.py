@@ -327,3 +327,30 @@ def test_overview_counts_only_what_the_user_sees(fresh_world):
         staff = ds.principal_of(session, session.scalar(select(ds.User).where(
             ds.User.username == "femima-protection")))
         assert ds.overview(session, staff, ds.Filters()).total == 2
+
+
+def test_saved_replies_per_language_fill_the_reply_box(fresh_world):
+    admin = fresh_world.login("femima-admin")
+    csrf = fresh_world.csrf(admin)
+    for language, title, text in (("fr", "Reçu", "Nous avons reçu votre demande."),
+                                  ("bm", "Sɔrɔ", "An ye i ka ɲinini sɔrɔ."),
+                                  ("wo", "Jot", "Jot nanu sa laaj.")):
+        assert admin.post("/dashboard/replies", data={
+            "language": language, "title": title, "text": text, "csrf_token": csrf},
+            follow_redirects=False).status_code == 303
+    assert fresh_world.login("femima-caseworker").get("/dashboard/replies").status_code == 404
+    with fresh_world.db.session() as session:
+        contact = fresh_world.vault.find_or_create_contact(session, "telegram", "chat-bm")
+        code = store.create_request(session, contact_id=contact.id, category="accident",
+                                    channel="telegram", country="ML",
+                                    language="bm").reference_code
+        rows = {r.title: r.id for r in session.scalars(select(ds.SavedReply))}
+    worker = fresh_world.login("femima-caseworker")
+    page = worker.get(f"/dashboard/requests/{code}").text
+    assert "Sɔrɔ (bm)" in page and "Reçu (fr)" in page and "Jot" not in page
+    filled = worker.get(f"/dashboard/requests/{code}", params={"saved": rows["Sɔrɔ"]}).text
+    assert "An ye i ka ɲinini sɔrɔ.</textarea>" in filled
+    # Another organisation's saved reply is never offered or filled in.
+    other = fresh_world.login("lalumiere-caseworker")
+    assert "Sɔrɔ" not in other.get(f"/dashboard/requests/{fresh_world.codes['la_lumiere']}",
+                                   params={"saved": rows["Sɔrɔ"]}).text
