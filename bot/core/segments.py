@@ -24,7 +24,9 @@ __all__ = ["split_sentences", "strongest", "other_intents", "keep_whole", "is_co
 MAX_SEGMENTS = 4
 SHORT_MESSAGE_WORDS = 12   # a message this short is one question: never split
 MIN_SEGMENT_WORDS = 3      # a shorter part ("ok", "bonjour") joins its neighbour
-OTHER_MIN_CONFIDENCE = 0.6  # another part's intent is offered only when this sure
+# Another part's intent is offered when the classifier leans to it this much (under Rasa's
+# fallback threshold too: a button offered costs little, a topic dropped is lost).
+OTHER_MIN_CONFIDENCE = 0.4
 QUESTION_BONUS = 0.1        # a part that is a question beats a statement of equal confidence
 # Intents that are not a question: never the strongest part, never offered as another topic.
 NOT_CONTENT = frozenset({"greet", "thanks", "affirm", "deny", "inform", "nlu_fallback",
@@ -96,6 +98,20 @@ def _intent(parse: dict[str, Any]) -> tuple[str | None, float]:
     return name, confidence
 
 
+def _leaning(parse: dict[str, Any]) -> tuple[str | None, float]:
+    """The intent the classifier leans to, even under a fallback (its ranking's best)."""
+    name, confidence = _intent(parse)
+    if name != "nlu_fallback":
+        return name, confidence
+    for ranked in parse.get("intent_ranking") or []:
+        if ranked.get("name") and ranked["name"] != "nlu_fallback":
+            try:
+                return ranked["name"], float(ranked.get("confidence") or 0.0)
+            except (TypeError, ValueError):
+                return ranked["name"], 0.0
+    return name, 0.0
+
+
 def is_content(parse: dict[str, Any]) -> bool:
     """Is this part a question the assistant answers (not a greeting, a thank-you...)?"""
     name, _ = _intent(parse)
@@ -150,12 +166,13 @@ def strongest(parses: list[dict[str, Any]]) -> int:
 
 
 def other_intents(parses: list[dict[str, Any]], chosen: int) -> list[str]:
-    """The content intents of the other parts, confident enough, each once, in order."""
+    """The content intents the other parts lean to (`OTHER_MIN_CONFIDENCE`, even under the
+    fallback threshold), each once, in order."""
     main = _intent(parses[chosen])[0]
     found: list[str] = []
     for i, parse in enumerate(parses):
-        name, confidence = _intent(parse)
-        if (i != chosen and is_content(parse) and name != main and name not in found
-                and confidence >= OTHER_MIN_CONFIDENCE):
+        name, confidence = _leaning(parse)
+        if (i != chosen and name and name not in NOT_CONTENT and name != main
+                and name not in found and confidence >= OTHER_MIN_CONFIDENCE):
             found.append(name)
     return found

@@ -96,11 +96,20 @@ def test_with_no_content_intent_the_most_confident_part_is_returned():
     assert other_intents(parses, 1) == []
 
 
-def test_other_intents_are_confident_distinct_content_intents():
+def test_other_intents_are_likely_distinct_content_intents():
+    fallback = parse("f", "nlu_fallback", 0.6)
+    fallback["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.6},
+                                  {"name": "retort", "confidence": 0.52}]
+    unsure = parse("g", "nlu_fallback", 0.6)
+    unsure["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.6},
+                                {"name": "accident", "confidence": 0.2}]
     parses = [parse("a", "sell_gold", 0.9), parse("b", "sell_gold", 0.8),
-              parse("c", "mercury_health", 0.5), parse("d", "cyanide", 0.7),
-              parse("e", "thanks", 0.99), parse("f", "nlu_fallback", 0.9)]
-    assert other_intents(parses, 0) == ["cyanide"]
+              parse("c", "mercury_health", 0.3), parse("d", "cyanide", 0.7),
+              parse("e", "thanks", 0.99), fallback, unsure]
+    assert other_intents(parses, 0) == ["cyanide", "retort"]
+    # A part that falls back is never the strongest question for its leaning alone.
+    assert strongest([fallback, parse("h", "greet", 0.9)]) == 1
+    assert strongest([fallback, parse("i", "cyanide", 0.45)]) == 1
 
 
 def test_strongest_needs_a_parse():
