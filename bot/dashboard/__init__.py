@@ -16,16 +16,21 @@ log = logging.getLogger(__name__)
 
 
 def prepare(settings: Settings, db: Database) -> None:
+    from sqlalchemy.exc import IntegrityError
+
     from bot.store import dashboard as ds
 
-    with db.session() as session:
-        ds.sync_organisations(session)
-        if settings.demo_users:
-            if not settings.demo_password:
-                raise ConfigurationError("DEMO_USERS=1 needs DEMO_PASSWORD")
-            created = ds.ensure_demo_users(session, settings.demo_password)
-            log.warning("dashboard: demo accounts on (demo-<partner>-<role>, %d created); "
-                        "never in a deployment", created)
+    if settings.demo_users and not settings.demo_password:
+        raise ConfigurationError("DEMO_USERS=1 needs DEMO_PASSWORD")
+    try:
+        with db.session() as session:
+            ds.sync_organisations(session)
+            if settings.demo_users:
+                created = ds.ensure_demo_users(session, settings.demo_password)
+                log.warning("dashboard: demo accounts on (demo-<partner>-<role>, %d created);"
+                            " never in a deployment", created)
+    except IntegrityError:  # another app process did the same at the same moment
+        log.info("dashboard: organisations synced by another process")
 
 
 def mount(settings: Settings, db: Database, gateway=None):

@@ -250,8 +250,10 @@ def demo_username(partner_id: str, role: str) -> str:
 
 def ensure_demo_users(session: Session, password: str) -> int:
     """`demo-<partner id>-<role>` for every partner of content/partners.yml and every role,
-    with this password and no second factor. Returns how many were created."""
+    with this password and no second factor. Returns how many were created. The password is
+    hashed once for all of them (startup stays quick)."""
     sync_organisations(session)
+    hashed: str | None = None
     created = 0
     for org in organisations(session):
         if org.kind != "partner":
@@ -259,16 +261,22 @@ def ensure_demo_users(session: Session, password: str) -> int:
         for role in ROLES:
             name = demo_username(org.id, role)
             user = session.scalar(select(User).where(User.username == name))
-            if user is None:
-                create_user(session, name, password, org.id, role, demo=True,
-                            check_strength=False)
-                created += 1
-            elif user.demo:
+            if user is not None and not user.demo:
+                continue  # a real account with that name: never touched
+            if user is not None and hashed is None:
                 try:
                     _hasher.verify(user.password_hash, password)
+                    hashed = user.password_hash
                 except (VerifyMismatchError, VerificationError, InvalidHashError):
-                    user.password_hash = hash_password(password)
-                user.active, user.organisation_id, user.role = True, org.id, role
+                    pass
+            hashed = hashed or hash_password(password)
+            if user is None:
+                user = User(username=name, organisation_id=org.id, role=role, demo=True,
+                            password_hash=hashed, password_changed_at=utcnow())
+                session.add(user)
+                created += 1
+            user.password_hash, user.active = hashed, True
+            user.organisation_id, user.role = org.id, role
     session.flush()
     return created
 

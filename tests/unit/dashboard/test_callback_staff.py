@@ -62,3 +62,17 @@ def test_call_back_queue_reveal_and_outcomes(fresh_world):
         "csrf_token": fresh_world.csrf(other)}).status_code == 404
     assert other.post(f"/dashboard/requests/{code}/callback-outcome", data={
         "outcome": "called", "csrf_token": fresh_world.csrf(other)}).status_code == 404
+
+
+def test_demo_accounts_follow_demo_password_and_leave_real_accounts_alone(db):
+    with db.session() as session:
+        ds.sync_organisations(session)
+        real = ds.create_user(session, "demo-pact-admin", "un vrai mot de passe", "pact",
+                              "admin")
+        assert ds.ensure_demo_users(session, "first") == 15
+        assert ds.authenticate(session, "demo-femima-viewer", "first") is not None
+        assert ds.ensure_demo_users(session, "second") == 0
+        assert ds.authenticate(session, "demo-femima-viewer", "first") is None
+        assert ds.authenticate(session, "demo-femima-viewer", "second") is not None
+        assert ds.authenticate(session, "demo-pact-admin", "second") is None
+        assert ds.authenticate(session, "demo-pact-admin", "un vrai mot de passe").id == real.id
