@@ -277,12 +277,12 @@ async def after_turn(db: Database, eraser: TrackerEraser, contact_id: str,
         if contact is None or contact.erase_requested_at is None:
             return False
         erase_contact_data(session, contact_id, media_dir)
-    # The erased text leaves the write-ahead log too (in a thread: it may wait for readers).
-    await asyncio.to_thread(db.after_erasure)
     try:
         await eraser.erase(contact_id)
     except Exception as exc:  # retried by finish_erasures
         log.warning("privacy: tracker of %s not erased yet (%s)", contact_id, type(exc).__name__)
+    if db.is_sqlite:  # the erased text leaves the write-ahead log too (in a thread: it may
+        await asyncio.to_thread(db.after_erasure)  # wait for readers)
     log.info("privacy: data of %s erased; contact removed once the reply is delivered",
              contact_id)
     return True
@@ -319,7 +319,8 @@ async def finish_erasures(db: Database, eraser: TrackerEraser, media_dir: Path |
             contact = session.get(Contact, contact_id)
             if contact is not None:
                 session.delete(contact)  # channel identities go with it (ON DELETE CASCADE)
-        await asyncio.to_thread(db.after_erasure)
+        if db.is_sqlite:
+            await asyncio.to_thread(db.after_erasure)
         done += 1
         log.info("privacy: contact %s deleted", contact_id)
     return done

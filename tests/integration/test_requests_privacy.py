@@ -94,6 +94,7 @@ async def test_delete_my_data_erases_everything_but_anonymised_requests(world: W
         assert shape not in world.dump() and shape not in world.rasa.everything_seen()
 
     await world.say("effacer mes données")
+    await world.press("flow:delete:start")  # the confirmation opens only on an explicit request
     world.deliver = False  # keep the confirmation waiting, as a slow channel would
     await world.press("flow:delete:confirm")
     assert "effacées" in world.text
