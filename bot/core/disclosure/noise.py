@@ -32,7 +32,7 @@ def _vocabulary() -> tuple[str, ...]:
             continue
         for category in CATEGORIES:
             for entry in data.get(category) or []:
-                for run in re.findall(r"(?<![\\\w])([a-z]{4,})(?![a-z(])", entry["re"]):
+                for run in re.findall(r"(?<![\\\w])([a-z]{4,})(?![a-z])", entry["re"]):
                     words.add(_key_word(fold_letters(run)))
     # Sorted: a typo at the same distance from two cue words is always put right the same way.
     return tuple(sorted(words - {"bate"}))  # "batée", the gold pan, is only named to be excluded
@@ -106,7 +106,8 @@ def repair(keyed: str) -> str:
             out.append(token)
             continue
         split = _split_glued(token)
-        if split and max(split, key=len) in known:
+        if split and (max(split, key=len) in known
+                      or any(max(split, key=len).startswith(w) for w in stems)):
             out.extend(split)
             continue
         limit = 2 if len(token) >= 10 else 1
