@@ -6,6 +6,7 @@ and the app, each in its own process on free loopback ports, with a fresh SQLite
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -37,7 +38,8 @@ def stack(tmp_path_factory):
     stack.start_rasa()
     try:
         stack.wait_actions(60)
-        stack.wait_rasa(300)
+        # RASA_WAIT_SECONDS: a busy machine (several stacks at once) loads the model slower.
+        stack.wait_rasa(float(os.environ.get("RASA_WAIT_SECONDS", "300")))
         yield stack
     finally:
         stack.stop()
