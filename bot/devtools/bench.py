@@ -510,6 +510,27 @@ async def beside_flood(stack: Stack, path, arrivals: Arrivals, parts: list[int],
     return result
 
 
+def wait_drained(database_url: str, timeout: float) -> float:
+    """Wait until the app's inbox has nothing pending (the flood's last accepted messages are
+    still answered after its clients stopped); the seconds it took."""
+    from sqlalchemy import text
+
+    from bot.store.db import make_engine
+
+    engine = make_engine(database_url)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < timeout:
+            with engine.connect() as connection:
+                if not connection.execute(text(
+                        "SELECT COUNT(*) FROM inbox WHERE status = 'pending'")).scalar():
+                    break
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    return time.perf_counter() - started
+
+
 def print_flood(args, alone: list[dict], flooded: dict) -> float:
     """The fairness table; returns Telegram's p95 beside the flood / alone, minus one."""
     reference = [value for run in alone for value in run["latencies"]]
@@ -527,7 +548,8 @@ def print_flood(args, alone: list[dict], flooded: dict) -> float:
     ratio = pct(flooded["latencies"], 0.95) / p95_alone
     print(f"{'alone, both':28} {'':7} {_ms(pct(reference, .5))} {_ms(p95_alone)}")
     print(f"  web flood: {flood['answered']} messages answered ({flood['rate']:.1f} msg/s over "
-          f"{flood['elapsed']:.0f} s), {flood['failed']} not answered in time")
+          f"{flood['elapsed']:.0f} s), {flood['failed']} not answered in time; its backlog "
+          f"drained {flooded.get('drained', 0):.1f} s after it stopped (before 'alone, after')")
     print(f"  Telegram p95 beside the flood / alone: {ratio:.2f} ({(ratio - 1) * 100:+.0f} %; "
           f"GATEWAY_CHANNEL_SHARE {os.environ.get('GATEWAY_CHANNEL_SHARE', '0.5')})")
     return ratio - 1
@@ -988,6 +1010,7 @@ def main() -> None:
                                 stack, TelegramPath(910_000_000), arrivals, parts["telegram"],
                                 args.flood_users, args.flood_concurrency, args.reply_timeout,
                                 args.flood_senders, on_end=mark)))
+                        flooded["drained"] = wait_drained(database_url, 300)
                     alone.append(asyncio.run(channel_load(
                         stack, TelegramPath(base), arrivals, parts["telegram"],
                         args.flood_users, args.flood_concurrency, args.reply_timeout)))
