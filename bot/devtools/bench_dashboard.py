@@ -107,6 +107,14 @@ def _time(client, url: str, runs: int = 7) -> tuple[float, float, int]:
     return statistics.median(times), statistics.median(cpu), size
 
 
+class _Lines(list):
+    """Printed as they come (a long run shows its progress)."""
+
+    def append(self, line: str) -> None:
+        print(line, flush=True)
+        super().append(line)
+
+
 def run(database_url: str, n: int, label: str) -> list[str]:
     from starlette.testclient import TestClient
 
@@ -122,21 +130,25 @@ def run(database_url: str, n: int, label: str) -> list[str]:
     start = time.perf_counter()
     codes = seed(db, n)
     seeded = time.perf_counter() - start
-    lines = [f"{label}: {n} requests seeded in {seeded:.1f} s"]
+    lines = _Lines()
+    lines.append(f"{label}: {n} requests seeded in {seeded:.1f} s")
     app = create_app(settings, run_workers=False)
     with TestClient(app, base_url="http://127.0.0.1") as client:
         _login(client, "b-pact")
         first = client.get("/dashboard/requests").text
         # A deep page: follow 20 pages of keyset cursors.
-        url = "/dashboard/requests"
+        url, deep = "/dashboard/requests", 1
         for _ in range(20):
             page = client.get(url).text
+            if 'rel="next"' not in page:
+                break
             url = page.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0] \
                 .replace("&amp;", "&")
+            deep += 1
         probe = codes[n // 2]
         cases = [
             ("list, first page (Pact: every request)", "/dashboard/requests"),
-            ("list, page 21 (keyset)", url),
+            (f"list, page {deep} (keyset)", url),
             ("filter country=ML status=new", "/dashboard/requests?country=ML&status=new"),
             ("filter cluster=4 category=pollution overdue",
              "/dashboard/requests?cluster=4&category=pollution&overdue=1"),
@@ -177,7 +189,7 @@ def main() -> None:
     os.environ.setdefault("DATA_ENCRYPTION_KEY",
                           base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
     tmp = Path(tempfile.mkdtemp())
-    lines = run(f"sqlite:///{tmp / 'bench.db'}", args.requests, "SQLite")
+    run(f"sqlite:///{tmp / 'bench.db'}", args.requests, "SQLite")
     if args.postgres:
         import psycopg
 
@@ -187,11 +199,10 @@ def main() -> None:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         try:
-            lines += run(admin.rsplit("/", 1)[0] + "/" + name, args.requests, "PostgreSQL")
+            run(admin.rsplit("/", 1)[0] + "/" + name, args.requests, "PostgreSQL")
         finally:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":
