@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -253,12 +254,18 @@ class ReadyContacts:
     channel with the fewest contacts in Rasa right now (ties: in turn), and while another
     channel has work, no channel holds more than its share of the slots: a flood on one
     channel (thousands of web senders) cannot make Telegram or WhatsApp users wait behind it.
+    A channel counts as having work for `recent` seconds after it last had any: a user who
+    just got an answer writes again, and their next message must find a free slot rather than
+    wait for one of the flood's to finish.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, recent: float = 2.0, clock=None) -> None:
         self._queues: dict[str, OrderedDict[str, None]] = {}
         self._channel: dict[str, str] = {}
         self._turn = 0
+        self._recent = recent
+        self._clock = clock or time.monotonic
+        self._seen: dict[str, float] = {}  # channel -> when it last had work
 
     def add(self, contact_id: str, channel: str) -> None:
         """Queue a contact (a contact already queued keeps its place)."""
@@ -295,9 +302,12 @@ class ReadyContacts:
                 if contact_id not in active:  # its worker looks for new messages itself
                     candidates.append((channel, contact_id))
                     break
+        now = self._clock()
+        for channel in {c for c, _ in candidates} | set(busy):
+            self._seen[channel] = now
         if not candidates:
             return None
-        channels_with_work = {c for c, _ in candidates} | set(busy)
+        channels_with_work = {c for c, seen in self._seen.items() if now - seen <= self._recent}
         if len(channels_with_work) > 1:
             cap = max(1, int(slots * share))
             candidates = [c for c in candidates if busy.get(c[0], 0) < cap] or []

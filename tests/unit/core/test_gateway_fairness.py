@@ -166,3 +166,16 @@ async def test_the_scan_finds_each_channel_behind_another_channels_backlog(datab
         assert [channel for _, channel in found] == ["web"] * 4 + ["telegram"] * 3
     finally:
         gateway.db.dispose()
+
+
+def test_a_channel_that_just_had_work_keeps_its_slots_free_for_a_while():
+    now = [100.0]
+    ready = ReadyContacts(recent=2.0, clock=lambda: now[0])
+    ready.add("tg-0", "telegram")
+    assert picks(ready, 1) == ["tg-0"]  # answered since: no Telegram message waits now
+    for n in range(20):
+        ready.add(f"web-{n}", "web")
+    now[0] += 1.0  # the Telegram user is reading the answer and about to write again
+    assert len(picks(ready, 8)) == 4  # the web does not take the slots back at once
+    now[0] += 5.0
+    assert len(picks(ready, 8)) == 8  # Telegram went quiet: the web may use every slot
