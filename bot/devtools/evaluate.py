@@ -687,12 +687,13 @@ def main(argv: list[str] | None = None) -> int:
         comparison = per_language(langs, force=args.force)
         block += ("\n\nOne model per language, same held-out sets:\n\n" + comparison)
         print(comparison)
-    if args.write_docs:
-        write_docs(block)
-        print("evaluate: table written to docs/NLU.md")
     from bot.devtools import eval_disclosure  # the safety net, next to the NLU's figures
 
-    print("\n" + eval_disclosure.render(eval_disclosure.evaluate(langs=langs)))
+    disclosure = eval_disclosure.render(eval_disclosure.evaluate(langs=langs))
+    print("\n" + disclosure)
+    if args.write_docs:
+        write_docs(block + "\n\n" + disclosure)
+        print("evaluate: table written to docs/NLU.md")
     missed = [lang for lang, s in scores.items() if s.macro_f1 < TARGETS[lang]]
     if missed:
         print(f"evaluate: below the macro-F1 target: {', '.join(missed)}")
