@@ -654,6 +654,26 @@ def per_language(langs: tuple[str, ...], force: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _use_normalizer_from(rev: str) -> None:
+    """Swap in ``normalize`` as it was at git revision ``rev`` (this module and the search
+    index read messages through it)."""
+    import importlib.util
+
+    source = subprocess.run(["git", "show", f"{rev}:bot/core/normalize.py"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    path = EVAL_DIR / f"normalize-{rev}.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("bot.core.normalize", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules["bot.core.normalize"] = module
+    import bot.core
+
+    bot.core.normalize = module
+    globals()["normalize"] = module.normalize
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", action="append", choices=LANGS,
@@ -669,8 +689,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="score this model (.tar.gz) instead of training the current data")
     parser.add_argument("--disclosure-only", action="store_true",
                         help="only the disclosure detector's table (no Rasa, seconds)")
+    parser.add_argument("--normalizer-from", metavar="GIT_REV",
+                        help="with --model: read messages with bot/core/normalize.py as it was "
+                             "at this commit (to measure an earlier state: before/after)")
     args = parser.parse_args(argv)
     langs = tuple(args.lang or LANGS)
+    if args.normalizer_from:
+        _use_normalizer_from(args.normalizer_from)
     if args.disclosure_only:
         from bot.devtools import eval_disclosure
 
