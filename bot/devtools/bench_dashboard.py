@@ -115,7 +115,7 @@ class _Lines(list):
         super().append(line)
 
 
-def run(database_url: str, n: int, label: str) -> list[str]:
+def run(database_url: str, n: int, label: str, exports: bool = True) -> list[str]:
     from starlette.testclient import TestClient
 
     from bot.app import create_app
@@ -166,7 +166,7 @@ def run(database_url: str, n: int, label: str) -> list[str]:
             median, cpu, size = _time(client, case_url)
             lines.append(f"  {name}: {median:.1f} ms wall, {cpu:.1f} ms CPU (medians of 7), "
                          f"{size / 1024:.1f} KB")
-        for kind in ("csv", "xlsx"):
+        for kind in ("csv", "xlsx") if exports else ():
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             start, start_cpu = time.perf_counter(), time.process_time()
             size = 0
@@ -185,11 +185,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.devtools.bench_dashboard")
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL")
+    parser.add_argument("--no-exports", action="store_true", help="pages only")
     args = parser.parse_args()
     os.environ.setdefault("DATA_ENCRYPTION_KEY",
                           base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
     tmp = Path(tempfile.mkdtemp())
-    run(f"sqlite:///{tmp / 'bench.db'}", args.requests, "SQLite")
+    run(f"sqlite:///{tmp / 'bench.db'}", args.requests, "SQLite", not args.no_exports)
     if args.postgres:
         import psycopg
 
@@ -199,7 +200,8 @@ def main() -> None:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         try:
-            run(admin.rsplit("/", 1)[0] + "/" + name, args.requests, "PostgreSQL")
+            run(admin.rsplit("/", 1)[0] + "/" + name, args.requests, "PostgreSQL",
+                not args.no_exports)
         finally:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -23,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import and_, delete, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from bot.i18n import COUNTRIES
 from bot.store import requests as store
 from bot.store.dashboard_models import (
     ROLES, AuditEntry, DashboardSession, Organisation, RequestAssignment, RequestNote,
@@ -489,13 +490,17 @@ def code_condition(q: str):
     if not compact or not re.fullmatch(r"[A-Z0-9]+", compact):
         return false()
     if re.fullmatch(rf"[{store.CODE_ALPHABET}]{{{store.CODE_LENGTH}}}", compact):
-        return r.reference_code.like(f"%-{compact}")
+        # The code without its country: every prefix a request can have (an index lookup
+        # each, not a scan of every code).
+        return r.reference_code.in_([f"{c}-{compact}" for c in CODE_PREFIXES])
     if re.fullmatch(r"[A-Z]{2}[A-Z0-9]{0,5}", compact):
         return r.reference_code.like(f"{compact[:2]}-{compact[2:]}%")
     return r.reference_code.like(f"%-{compact}%") if len(compact) >= 3 else false()
 
 
 OPEN_STATUSES = ("new", "assigned", "in_progress")
+# The countries a request can come from, and XX when unknown (store.new_reference_code).
+CODE_PREFIXES = (*COUNTRIES, "XX")
 
 
 def _filtered(user: Principal, filters: Filters, now: datetime):
