@@ -514,26 +514,25 @@ class Dashboard:
 
     def export_xlsx(self, ctx: Ctx) -> Response:
         me, filters = self._export_rows(ctx, "xlsx")
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-
-        # Write-only mode keeps rows on disk, not in memory; then the file is streamed.
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("demandes")
-        for row in self._rows(me, filters):
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.data_type = "s"  # text, always: "=..." is never a formula
-                cell.number_format = "@"
-                cells.append(cell)
-            sheet.append(cells)
-        handle = tempfile.TemporaryFile()
-        workbook.save(handle)
-        handle.seek(0)
 
         def chunks() -> Iterator[bytes]:
-            with handle:
+            from openpyxl import Workbook
+            from openpyxl.cell import WriteOnlyCell
+
+            # Write-only mode keeps rows on disk, not in memory; the finished file is then
+            # streamed (an XLSX is a zip: nothing can be sent before it is complete).
+            workbook = Workbook(write_only=True)
+            sheet = workbook.create_sheet("demandes")
+            for row in self._rows(me, filters):
+                cells = []
+                for value in row:
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.data_type = "s"  # text, always: "=..." is never a formula
+                    cells.append(cell)
+                sheet.append(cells)
+            with tempfile.TemporaryFile() as handle:
+                workbook.save(handle)
+                handle.seek(0)
                 while block := handle.read(64 * 1024):
                     yield block
 
