@@ -2,8 +2,10 @@
 FROM python:3.10-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /srv
-COPY requirements/app.txt requirements/app.txt
-RUN pip install --no-cache-dir -r requirements/app.txt
+# Only the production lock (every package pinned with its hashes; `make lock`): test tools
+# (requirements/dev.lock) never enter the image.
+COPY requirements/app.lock requirements/app.lock
+RUN pip install --no-cache-dir --require-hashes -r requirements/app.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY content ./content

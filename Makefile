@@ -4,7 +4,7 @@ APP_PY := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 
 .PHONY: setup setup-app setup-rasa run test test-unit train validate bench eval content-check \
-        extract update compile translations-export translations-import clean
+        extract update compile translations-export translations-import clean lock audit
 
 setup: setup-app setup-rasa compile
 
@@ -35,6 +35,19 @@ validate: setup
 
 content-check: setup-app
 	@$(APP_PY) -m bot.content check
+
+## Pin the app environment with hashes after editing requirements/app.txt or dev.in (pip-tools;
+## the production image installs app.lock only, tests and tools come from dev.lock).
+PIP_COMPILE := $(APP_PY) -m piptools compile --quiet --generate-hashes --allow-unsafe \
+               --strip-extras --no-emit-index-url --no-emit-find-links
+lock: setup-app
+	@$(PIP_COMPILE) --output-file requirements/app.lock requirements/app.in
+	@$(PIP_COMPILE) --output-file requirements/dev.lock requirements/dev.in
+	@echo "lock: requirements/app.lock and requirements/dev.lock written; commit them"
+
+## Known vulnerabilities in the locks (pip-audit); says NOT CHECKED when no database answers.
+audit: setup-app
+	@$(APP_PY) -m bot.devtools.audit
 
 bench: setup train
 	@$(APP_PY) -m bot.devtools.bench $(BENCH_ARGS)

@@ -57,10 +57,53 @@ ensure_venv() {  # venv, stamp inputs..., --, bootstrap packages..., --, install
   echo "$want" > "$venv/.stamp"
 }
 
-if [ "$what" = app ] || [ "$what" = all ]; then
+lock_covers_requests() {  # every pin of app.txt (and dev.in) is in its lock, same version
+  "$PY310" - "$@" <<'PYEOF'
+import re, sys
+
+def pins(path):
+    found = {}
+    for line in open(path, encoding="utf-8"):
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;#\\]+)", line)
+        if match:
+            found[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(3)
+    return found
+
+stale = []
+for wanted, lock in zip(sys.argv[1::2], sys.argv[2::2]):
+    have = pins(lock)
+    stale += [f"{name}=={version}" for name, version in pins(wanted).items()
+              if have.get(name) != version]
+if stale:
+    print(" ".join(stale))
+    sys.exit(1)
+PYEOF
+}
+
+install_app() {
+  # The locks pin everything with hashes (pip-tools; `make lock` after editing app.txt or
+  # dev.in). Production's image installs app.lock only; tests and tools come from dev.lock.
+  .venv/bin/python -m pip install -q --require-hashes -r requirements/app.lock &&
+  .venv/bin/python -m pip install -q --require-hashes -r requirements/dev.lock || return 1
+  local stale
+  if ! stale="$(lock_covers_requests requirements/app.txt requirements/app.lock \
+                requirements/dev.in requirements/dev.lock)"; then
+    if [ -n "${CI:-}" ]; then
+      echo "setup: the lock files do not pin $stale as requested: run \`make lock\`" >&2
+      return 1
+    fi
+    echo "setup: WARNING: the lock files do not pin $stale as requested; installed without" \
+         "hashes for now: run \`make lock\` and commit the locks" >&2
+    # shellcheck disable=SC2086
+    .venv/bin/python -m pip install -q $stale || return 1
+  fi
   # The editable install builds without isolation: it needs setuptools and wheel first.
-  ensure_venv .venv requirements/app.txt pyproject.toml -- pip setuptools wheel -- \
-    .venv/bin/python -m pip install -q -r requirements/app.txt -e . --no-build-isolation
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+}
+
+if [ "$what" = app ] || [ "$what" = all ]; then
+  ensure_venv .venv requirements/app.txt requirements/app.lock requirements/dev.in \
+    requirements/dev.lock pyproject.toml -- pip setuptools wheel -- install_app
 fi
 if [ "$what" = rasa ] || [ "$what" = all ]; then
   # Only pip: a newer wheel would pull a packaging release that rasa 3.6 refuses.

@@ -89,4 +89,4 @@ def test_rasa_endpoints_use_the_variables_compose_sets():
 def test_the_dockerfile_installs_the_pinned_requirements():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert dockerfile.startswith("# ") and "FROM python:3.10" in dockerfile
-    assert "requirements/app.txt" in dockerfile
+    assert "--require-hashes -r requirements/app.lock" in dockerfile
