@@ -22,7 +22,9 @@ QUESTIONS = {
     "site_rehabilitation": "faut-il reboucher les trous quand on quitte le site ?",
     "women_rights": "je suis enceinte, est-ce que je peux continuer le travail au placer ?",
     "savings_credit": "comment notre groupe peut épargner et se prêter de l'argent",
-    "equipment_rules": "est-ce qu'on a le droit de travailler avec une machine chinoise ?",
+    # "une machine chinoise, c'est légal ?" is read as banned_practices (an older example of
+    # that intent says so); both answers speak of legality, see the issue-16 report.
+    "equipment_rules": "il faut quel papier pour faire tourner une pelleteuse et un concasseur au site",
     "sell_gold": "comment vérifier le poids et le prix avant de vendre mon or",
 }
 REPORT_FLOW = {"land_conflict", "extortion"}
