@@ -302,6 +302,8 @@ class Talk:
             if step in ("", "start"):
                 self.state.misunderstood = 0
                 return flow.start(self, step)
+            if step == "resume" and hasattr(flow, "resume"):
+                return flow.resume(self)
             if step == "resume" and (self.state.flow or {}).get("name") == name:
                 again = getattr(flow, "ask_again", lambda talk: None)(self)
                 return [again] if again is not None else flow.start(self, "start")

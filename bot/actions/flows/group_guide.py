@@ -44,6 +44,10 @@ class GroupGuide(StepFlow):
             "Reprendre votre guide, étape {step} sur {total}").format(
             step=done + 1, total=len(option.steps)))
 
+    def resume(self, talk: Talk) -> list[Reply]:
+        """"Reprendre": straight to the next step to do."""
+        return self.start(talk, "resume")
+
     def ask_again(self, talk: Talk) -> Reply | None:
         flow = self._state(talk)
         try:
