@@ -83,8 +83,7 @@ def test_a_violence_part_always_wins():
 
 def test_a_part_the_disclosure_detector_is_sure_of_wins_even_unclassified():
     disclosure = "le chef de chantier m'a frappee et il m'a forcee a coucher avec lui"
-    if not keep_whole(disclosure):
-        pytest.skip("the disclosure detector is not installed")
+    assert keep_whole(disclosure), "the disclosure detector must keep a disclosure whole"
     parses = [parse("comment vendre l'or au comptoir ?", "sell_gold", 0.99),
               parse(disclosure, "nlu_fallback", 0.3)]
     assert strongest(parses) == 1
