@@ -33,11 +33,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.core import choice_match, privacy, segments
+from bot.core import privacy
+from bot.core.answering import MAX_TEXT_CHARS, Answerer, ContactView
 from bot.core.messages import Channel, Choice, Inbound, InboundKind, Reply
 from bot.core.notify import PartnerNotifier
 from bot.core.normalize import normalize
-from bot.core.rasa_client import RasaClient, RasaUnavailable, choice_message
+from bot.core.rasa_client import RasaClient, RasaUnavailable
 from bot.i18n import translator
 from bot.store.db import Database
 from bot.store.identities import IdentityVault
@@ -49,8 +50,6 @@ LEASE_SECONDS = 90
 OUTBOX_LEASE_SECONDS = 120  # a reply claimed by a worker that died is sent again after this
 BATCH_PER_LEASE = 5
 MAX_MESSAGE_ATTEMPTS = 5
-MAX_TEXT_CHARS = 2000  # longer messages are cut before NLU; the user is not punished for it
-SEGMENT_PARSE_TIMEOUT = 4.0  # the parts of a long message, parsed at once (seconds, in all)
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 CACHE_SIZE = 50_000
 _PAUSE = object()
@@ -196,17 +195,6 @@ def backoff_seconds(attempt: int, base: float = 1.0, cap: float = 300.0) -> floa
 
 
 @dataclass
-class ContactView:
-    """What the inbox worker needs of a contact while it answers one of its messages."""
-
-    id: str
-    language: str | None = None
-    country: str | None = None
-    last_choices: list[dict[str, str]] | None = None
-    last_inbound_at: datetime | None = None
-
-
-@dataclass
 class Settled:
     """How a message ended, for a web request waiting on it in this process."""
 
@@ -331,6 +319,7 @@ class Gateway:
         self.settings = settings
         self.db = db
         self.rasa = rasa
+        self.answerer = Answerer(rasa)
         self.vault = IdentityVault(settings.data_key)
         self.senders: dict[str, Sender] = dict(senders or {})
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -752,7 +741,7 @@ class Gateway:
         """Answer one message. Returns the contact's next message to answer (the lease kept),
         None when the lease was let go, or _PAUSE when processing should pause."""
         try:
-            replies = await self._answer(row, contact)
+            replies = await self.answerer.answer(row, contact)
         except RasaUnavailable as exc:
             log.warning("rasa: unavailable (%s); message %s waits", exc, row.id)
             self.rasa_up = False
@@ -772,85 +761,6 @@ class Gateway:
             except Exception:
                 log.exception("privacy: erasure after turn failed; finish_erasures retries")
         return following
-
-    async def _answer(self, row: InboxMessage, contact: ContactView) -> list[Reply]:
-        lang = contact.language or "fr"
-        t = translator(lang)
-        payload = row.payload or {}
-        kind = InboundKind(row.kind)
-        metadata = {"language": contact.language, "country": contact.country,
-                    "channel": row.channel}
-        message: str | None = None
-        if payload.get("private"):  # a sensitive step: Rasa gets a content-free choice only
-            message = choice_message(payload["private"]["choice"])
-        elif kind == InboundKind.CHOICE and payload.get("choice_id"):
-            message = choice_message(payload["choice_id"])
-        elif kind == InboundKind.TEXT:
-            message = self._text_to_message(row.text or "", contact)
-            if message and not message.startswith("/"):
-                message = await self._strongest_question(message, metadata)
-        elif kind == InboundKind.LOCATION and payload.get("location"):
-            loc = payload["location"]
-            message = "/share_location" + _json({"latitude": loc["latitude"],
-                                                 "longitude": loc["longitude"]})
-        elif kind == InboundKind.VOICE:
-            # Kept for a partner to listen to until speech recognition exists.
-            return [Reply(t.gettext("Votre message vocal est bien reçu. Une personne de "
-                                    "l'équipe va l'écouter."), lang=lang)]
-        if message is None:
-            return [Reply(t.gettext("Ce type de message n'est pas pris en charge. Écrivez votre "
-                                    "question ou envoyez un message vocal."),
-                          choices=[Choice("menu:main", t.gettext("Menu"))], lang=lang)]
-        return await self.rasa.send(contact.id, message, metadata)
-
-    async def _strongest_question(self, text: str, metadata: dict[str, Any]) -> str:
-        """A long message: the part that is its strongest question (bot/core/segments.py).
-
-        Each part is parsed by Rasa (at most MAX_SEGMENTS, at once, short timeouts); the other
-        parts' intents go to the dialogue as `other_intents` (names only, never their text).
-        A message that may be a disclosure is never split, and if any parse fails the whole
-        message goes on as before."""
-        parts = segments.split_sentences(text)
-        if len(parts) < 2 or segments.keep_whole(text):
-            return text
-        try:
-            parses = await asyncio.wait_for(asyncio.gather(
-                *(self.rasa.parse(part, timeout=SEGMENT_PARSE_TIMEOUT) for part in parts)),
-                timeout=SEGMENT_PARSE_TIMEOUT)
-        except Exception as exc:  # a help, never a reason to lose or delay the message
-            log.info("segments: parse failed (%s); the whole message goes on",
-                     type(exc).__name__)
-            return text
-        for part, parse in zip(parts, parses):
-            parse["text"] = part  # what was parsed, for the detector (never logged)
-        index = segments.strongest(parses)
-        if any((p.get("intent") or {}).get("name") == segments.VIOLENCE for p in parses):
-            metadata["violence_segment"] = True
-        if not segments.is_content(parses[index]):
-            return text
-        others = segments.other_intents(parses, index)
-        if others:
-            metadata["other_intents"] = others
-        log.info("segments: %d parts, answering part %d (%s)", len(parts), index + 1,
-                 (parses[index].get("intent") or {}).get("name"))
-        return parts[index]
-
-    def _text_to_message(self, text: str, contact: ContactView) -> str | None:
-        text = text[:MAX_TEXT_CHARS]
-        # A typed number, the title of an offered choice (any language, close spelling) or a
-        # yes/no word where the step has a yes/no choice selects it (bot/core/choice_match.py).
-        # A choice that cannot be undone is never selected this way: the text goes on as text.
-        chosen = choice_match.match_choice(text, contact.last_choices or [])
-        if chosen:
-            return choice_message(chosen)
-        if text.strip() and not any(ch.isalnum() for ch in text):
-            # Punctuation or emoji only: "👍" is an ok, "🙏" a thanks, "?" asks for help.
-            return "/thanks" if choice_match.yes_no(text) or "🙏" in text else "/help"
-        cleaned = normalize(text)
-        if not cleaned.strip(" .!?,;:-_*#") or not any(ch.isalnum() for ch in cleaned):
-            return None  # empty
-        # A leading slash would be read by Rasa as an intent payload: never from users.
-        return cleaned.lstrip("/")
 
     def _complete(self, row: InboxMessage, contact: ContactView, replies: list[Reply],
                   keep_lease: bool):
@@ -1221,9 +1131,3 @@ class Gateway:
             else:
                 row.next_attempt_at = utcnow() + timedelta(
                     seconds=backoff_seconds(row.attempts, cap=600))
-
-
-def _json(data: dict) -> str:
-    import json
-
-    return json.dumps(data, ensure_ascii=False)
