@@ -101,7 +101,22 @@ install_app() {
   .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 }
 
+ensure_chromium() {
+  # The dashboard's browser test drives Debian's chromium with Playwright (never a downloaded
+  # browser). Installed with apt-get when we are root and it is missing; otherwise that one
+  # test says why it is skipped.
+  command -v chromium >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's chromium for the browser test (apt-get)"
+    (apt-get install -y -q chromium >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }) ||
+      echo "setup: WARNING: chromium could not be installed; the browser test will be skipped" >&2
+  fi
+  return 0
+}
+
 if [ "$what" = app ] || [ "$what" = all ]; then
+  ensure_chromium
   ensure_venv .venv requirements/app.txt requirements/app.lock requirements/dev.in \
     requirements/dev.lock pyproject.toml -- pip setuptools wheel -- install_app
 fi
