@@ -27,7 +27,7 @@ def _date(iso: str | None) -> str:
     return f"{day}/{month}/{year}"
 
 
-def sources_text(talk: "Talk", answer: "Answer", limit: int = INTERACTIVE_BODY_MAX) -> str:
+def sources_text(talk: Talk, answer: Answer, limit: int = INTERACTIVE_BODY_MAX) -> str:
     _ = talk._
     head = _("Sources de « {title} » :").format(title=answer.title(talk.lang))
     review = answer.review
@@ -62,7 +62,7 @@ def sources_text(talk: "Talk", answer: "Answer", limit: int = INTERACTIVE_BODY_M
     return build(False, 1)[:limit]
 
 
-def show_sources(talk: "Talk", answer_id: str) -> list["Reply"]:
+def show_sources(talk: Talk, answer_id: str) -> list[Reply]:
     from bot.core.messages import Choice
 
     try:

@@ -19,8 +19,9 @@ import hashlib
 import logging
 import mimetypes
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 import httpx
 from starlette.responses import FileResponse, Response

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bot.core.messages import Choice, Reply
 from bot.i18n import translator

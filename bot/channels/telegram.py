@@ -26,20 +26,21 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
 )
-from telegram import Bot
 from telegram.error import (
     BadRequest as TelegramBadRequest,
+)
+from telegram.error import (
     ChatMigrated,
     Conflict,
     Forbidden,

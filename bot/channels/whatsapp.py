@@ -19,10 +19,11 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 from starlette.requests import Request

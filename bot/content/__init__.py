@@ -8,12 +8,29 @@ See docs/CONTENT.md for the file format and the partner workflow.
 """
 
 from ._load import (
-    ContentError, Problem, check_content, content_files, get_content, load_content,
+    ContentError,
+    Problem,
+    check_content,
+    content_files,
+    get_content,
+    load_content,
     reload_content,
 )
 from ._model import (
-    Answer, Choice, Contact, Content, Guide, GuideDocument, GuideOption, GuideStep, LocalStr,
-    LocalText, Menu, MenuItem, Review, Source,
+    Answer,
+    Choice,
+    Contact,
+    Content,
+    Guide,
+    GuideDocument,
+    GuideOption,
+    GuideStep,
+    LocalStr,
+    LocalText,
+    Menu,
+    MenuItem,
+    Review,
+    Source,
 )
 from ._schema import COUNTRIES, LANGUAGES
 

@@ -6,14 +6,27 @@ import datetime as dt
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
 from . import _schema as s
 from ._model import (
-    Answer, Choice, Contact, Content, Guide, GuideDocument, GuideOption, GuideStep, LocalStr,
-    LocalText, Menu, MenuItem, Review, Source, fingerprint_files,
+    Answer,
+    Choice,
+    Contact,
+    Content,
+    Guide,
+    GuideDocument,
+    GuideOption,
+    GuideStep,
+    LocalStr,
+    LocalText,
+    Menu,
+    MenuItem,
+    Review,
+    Source,
+    fingerprint_files,
 )
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "content"

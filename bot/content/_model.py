@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
-from ._schema import ALL_COUNTRIES, CAVEAT_PREFIX, COUNTRIES, DEFAULT_LANGUAGE
+from ._schema import CAVEAT_PREFIX, COUNTRIES, DEFAULT_LANGUAGE
 
 
 class LocalStr(str):
@@ -20,7 +20,7 @@ class LocalStr(str):
     lang: str
     status: str
 
-    def __new__(cls, value: str, lang: str = DEFAULT_LANGUAGE, status: str = "draft") -> "LocalStr":
+    def __new__(cls, value: str, lang: str = DEFAULT_LANGUAGE, status: str = "draft") -> LocalStr:
         obj = super().__new__(cls, value)
         obj.lang = lang
         obj.status = status

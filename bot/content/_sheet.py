@@ -12,9 +12,10 @@ import datetime as dt
 import io
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
@@ -189,7 +190,7 @@ class _Workspace:
     units: list[_Unit] = field(default_factory=list)
 
     @classmethod
-    def open(cls, root: Path) -> "_Workspace":
+    def open(cls, root: Path) -> _Workspace:
         ws = cls(root)
         yaml = _yaml()
         paths = sorted((root / "answers").glob("*.yml")) + [root / "menus.yml"] + sorted(

@@ -22,8 +22,8 @@ The word lists of the local languages are drafts written without a native speake
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import Iterable, Mapping, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
@@ -71,7 +71,7 @@ FILLER_WORDS = frozenset({
     "stp", "s", "il", "te", "vous", "plait", "plais", "tout", "tres", "maintenant", "deja",
     "ca", "sa", "alors", "bien", "bon", "daccord", "j", "ai", "je", "veux", "mon", "ma",
     "frere", "ami", "mr", "madame", "monsieur", "hein", "quoi", "encore", "aussi", "e", "a",
-    "ni", "ce", "n", "i", "ne", "se", "ka", "ko",
+    "ni", "n", "i", "ne", "se", "ka", "ko",
 })
 # Fillers around a title ("au Mali", "c'est le Sénégal", "je suis en Guinée").
 TITLE_FILLERS = frozenset({

@@ -23,8 +23,8 @@ import secrets
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Protocol
 
 import httpx
@@ -37,7 +37,6 @@ from bot.core import privacy
 from bot.core.answering import MAX_TEXT_CHARS, Answerer, ContactView
 from bot.core.messages import Channel, Choice, Inbound, InboundKind, Reply
 from bot.core.notify import PartnerNotifier
-from bot.core.normalize import normalize
 from bot.core.rasa_client import RasaClient, RasaUnavailable
 from bot.i18n import translator
 from bot.store.db import Database

@@ -330,7 +330,7 @@ _ELIDED_WORDS = frozenset({
     "autorites", "office", "agrement", "amende", "arret", "etranger", "etrangers",
     "entreprise", "acide", "aller", "avoir", "etre", "ecrire", "utiliser", "utilise",
     "appelle", "appeler", "adresser", "aider", "aidez", "envoyer", "inscrire", "habite",
-    "explique", "expliquer", "orpailler", "avais", "etait", 
+    "explique", "expliquer", "orpailler", "avais", "etait",
     "ecran", "endroit", "examen", "entendre",
     "autre", "autres", "eboulement", "effondrement", "equipe", "epargne", "emploi",
 })
@@ -345,11 +345,10 @@ _NOT_ELIDED = frozenset({
     "dils", "mils", "quen", "qui", "dest", "lest", "mest", "test", "nest", "sest", "cest",
     "quy", "jy", "lair", "dair", "mair", "tair", "sair", "lage", "dage", "mage", "sage",
     "cage", "tage", "nage", "lavis", "davis", "mavis", "lun", "mun", "nun", "sun", "tun",
-    "cun", "lune", "mune", "tune", "sune", "lelle", "delle", "selle", "telle", "celle",
+    "cun", "mune", "tune", "sune", "lelle", "delle", "selle", "telle", "celle",
     "nelle", "melle", "jelle", "lelles", "delles", "celles", "telles", "selles", "dor", "mor",
-    "tor", "sor", "cor", "nor", "jor", "lor", "lon", "son", "jen", "savoir", "lavoir",
-    "decrire", "metre", "metres", "davantage", "quelle", "quelles", "long", "jon", "mun",
-    "tun", "sun",
+    "tor", "sor", "cor", "nor", "jor", "lor", "jen", "savoir", "lavoir",
+    "decrire", "metre", "metres", "davantage", "quelle", "quelles", "long", "jon",
 })
 # Kept from the list above because they are, here, the elided words.
 _ELIDED_ANYWAY = {"lor": "l'or", "dor": "d'or", "dair": "d'air", "lair": "l'air",
@@ -363,7 +362,7 @@ _STRETCHED = frozenset({
     "svp", "stp", "vite", "urgent", "hello", "super", "pardon", "desole", "stop", "menu",
     "retour", "encore", "suite", "help", "coucou", "cool", "bien", "grave", "trop", "pitie",
     "au", "secours", "quoi", "comment", "pourquoi", "ah", "oh", "eh", "hein", "bon",
-    "koi", "bcp", "mrc", "slt", "bjr", "stp",  # then expanded ("kooi" → "koi" → "quoi")
+    "koi", "bcp", "mrc", "slt", "bjr",  # then expanded ("kooi" → "koi" → "quoi")
 })
 
 # Number words (French). "un"/"une" are articles and only count inside a longer number.
@@ -424,7 +423,7 @@ _CONTEXTUAL: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
         "quelqu'un", "trop", "plus", "rien", "personne", "combien", "encore", "aussi", "eu",
         "toujours", "plein", "autre", "d'autres", "probleme", "moyen", "qui",
         "qu'un", "que", "ki", "kelk", "quelque", "quelques", "kelke", "deja", "pa", "koi",
-        "kel", "kelle", "des"})),
+        "kel", "kelle"})),
     # Bambara sa (death, snake), Wolof sa (your). French "ca" in these phrases.
     "sa": ("ca", frozenset({"c'est", "pas", "comme", "tout", "pour", "avec", "de", "ou",
                             "quoi", "faire", "fait", "oui", "non", "et"}),

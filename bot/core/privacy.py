@@ -23,20 +23,29 @@ import logging
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from sqlalchemy import create_engine, delete, select, text as sql_text, update
+from sqlalchemy import create_engine, delete, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from bot.core.choice_match import match_choice, number_choice
 from bot.core.messages import Reply
 from bot.store.db import Database
 from bot.store.models import (
-    Consent, Contact, FollowUpRequest, InboxMessage, MediaFile, OutboxMessage, RequestEvent,
-    UnderstandingMiss, utcnow,
+    Consent,
+    Contact,
+    FollowUpRequest,
+    InboxMessage,
+    MediaFile,
+    OutboxMessage,
+    RequestEvent,
+    UnderstandingMiss,
+    utcnow,
 )
 
 log = logging.getLogger(__name__)

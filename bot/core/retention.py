@@ -33,7 +33,12 @@ from sqlalchemy.orm import Session
 from bot.core import privacy
 from bot.store.db import Database
 from bot.store.models import (
-    FollowUpRequest, InboxMessage, MediaFile, OutboxMessage, UnderstandingMiss, utcnow,
+    FollowUpRequest,
+    InboxMessage,
+    MediaFile,
+    OutboxMessage,
+    UnderstandingMiss,
+    utcnow,
 )
 
 log = logging.getLogger(__name__)

@@ -46,9 +46,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -881,7 +881,7 @@ def print_fault(args, result: dict, database: dict[str, int]) -> None:
           f"last answered {result['recovery_after_back']:.1f} s)")
     print(f"throughput over the whole run:    {result['rate']:6.1f} msg/s "
           f"(over {result['elapsed']:.0f} s, outage included)")
-    print(f"app database, this run's rows:    " +
+    print("app database, this run's rows:    " +
           ", ".join(f"{key} {value}" for key, value in sorted(database.items())) +
           f"  ({args.fault_users * len(CONVERSATION)} messages sent)")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import pickle
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 from babel import Locale, dates, localedata, numbers
 
@@ -42,7 +42,7 @@ def format_date(date: datetime.date, language: str | None, country: str | None =
                              locale=formatting_locale(language, country, "dates"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def formatting_locale(language: str | None, country: str | None, kind: str) -> Locale:
     """The Babel locale used for ``kind`` ("numbers" or "dates") in ``language``/``country``."""
     code, country = normalise_language(language), normalise_country(country)
@@ -67,7 +67,7 @@ def _defines(identifier: str, keys: tuple[str, ...]) -> bool:
     return all(any(_own_data(name).get(key) for name in chain) for key in keys)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _own_data(identifier: str) -> dict:
     """The data defined in ``identifier``'s own CLDR file, without inheritance.
 

@@ -17,8 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.i18n.catalogues import (
-    DRAFT, STATUSES, Catalogues, get_status, iter_messages, message_forms,
-    placeholder_problems, set_status, source_label,
+    DRAFT,
+    STATUSES,
+    Catalogues,
+    get_status,
+    iter_messages,
+    message_forms,
+    placeholder_problems,
+    set_status,
+    source_label,
 )
 from bot.i18n.languages import LANGUAGES
 

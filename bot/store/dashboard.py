@@ -14,9 +14,10 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -26,8 +27,15 @@ from sqlalchemy.orm import Session
 from bot.i18n import COUNTRIES
 from bot.store import requests as store
 from bot.store.dashboard_models import (
-    ROLES, AuditEntry, DashboardSession, Organisation, RequestAssignment, RequestNote,
-    RequestReply, SavedReply, User,
+    ROLES,
+    AuditEntry,
+    DashboardSession,
+    Organisation,
+    RequestAssignment,
+    RequestNote,
+    RequestReply,
+    SavedReply,
+    User,
 )
 from bot.store.models import Contact, FollowUpRequest, MediaFile, OutboxMessage, utcnow
 

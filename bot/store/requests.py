@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 from sqlalchemy import delete, select
@@ -30,7 +31,12 @@ from sqlalchemy.orm import Session
 
 from bot.store.db import Database, get_database
 from bot.store.models import (
-    Consent, FollowUpRequest, Partner, RequestEvent, RoutingRule, utcnow,
+    Consent,
+    FollowUpRequest,
+    Partner,
+    RequestEvent,
+    RoutingRule,
+    utcnow,
 )
 
 log = logging.getLogger(__name__)

@@ -53,7 +53,7 @@ class RunningApp:
     def gateway(self):
         return self.app.state.gateway
 
-    def __enter__(self) -> "RunningApp":
+    def __enter__(self) -> RunningApp:
         self.server.start()
         return self
 

@@ -8,7 +8,8 @@ The real-Rasa conversation tests live elsewhere.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request

@@ -25,19 +25,19 @@ class Turn:
     def choices(self) -> list[dict]:
         return [c for r in self.replies for c in r.get("choices", [])]
 
-    def expect(self, *fragments: str) -> "Turn":
+    def expect(self, *fragments: str) -> Turn:
         lowered = self.text.lower()
         for fragment in fragments:
             assert fragment.lower() in lowered, f"{fragment!r} not in reply:\n{self.text}"
         return self
 
-    def expect_not(self, *fragments: str) -> "Turn":
+    def expect_not(self, *fragments: str) -> Turn:
         lowered = self.text.lower()
         for fragment in fragments:
             assert fragment.lower() not in lowered, f"{fragment!r} in reply:\n{self.text}"
         return self
 
-    def has_choice(self, *choice_ids: str) -> "Turn":
+    def has_choice(self, *choice_ids: str) -> Turn:
         ids = [c["id"] for c in self.choices]
         for choice_id in choice_ids:
             assert choice_id in ids, f"{choice_id!r} not among {ids}"

@@ -10,11 +10,10 @@ into the inbox): SQLAlchemy's error then names the statement, and without
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from pathlib import Path
 
 import httpx
-import sqlite3
 
 from bot.devtools.stack import Stack
 from tests.fakes import graph_api as meta

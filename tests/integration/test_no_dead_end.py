@@ -75,7 +75,7 @@ def test_a_vague_mining_message_offers_the_closest_answers_a_person_and_the_menu
     ids = [c["id"] for c in turn.choices]
     suggested = [i for i in ids if i.startswith("answer:")]
     assert suggested == [f"answer:{a}" for a in expected] and len(suggested) <= 3
-    assert all(a.startswith("sn_") or not a[:3] in ("ml_", "gn_") for a in expected)
+    assert all(a.startswith("sn_") or a[:3] not in ("ml_", "gn_") for a in expected)
     assert "flow:talk:start" in ids and "menu:main" in ids
     chosen = suggested[-1].removeprefix("answer:")
     shown = chat.press(suggested[-1])

@@ -15,7 +15,11 @@ from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.identities import IdentityVault
 from bot.store.models import (
-    Base, ChannelIdentity, FollowUpRequest, OutboxMessage, RequestEvent,
+    Base,
+    ChannelIdentity,
+    FollowUpRequest,
+    OutboxMessage,
+    RequestEvent,
 )
 from tests.fakes.requests_world import World, database_url, world  # noqa: F401  (fixtures)
 from tests.fakes.smtp import FakeSmtp

@@ -14,7 +14,10 @@ from bot.store import requests as store
 from bot.store.identities import IdentityVault
 from bot.store.models import Contact, FollowUpRequest, InboxMessage
 from tests.fakes.requests_world import (  # noqa: F401  (fixtures)
-    World, database_url, with_protection_staff, world,
+    World,
+    database_url,
+    with_protection_staff,
+    world,
 )
 
 MARKER = "Mon oncle Bakary m'a frappé hier soir derrière le puits ZX-MARQUEUR-4471"

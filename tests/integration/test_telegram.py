@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from bot.channels.telegram import TelegramChannel
-from tests.fakes.harness import RunningApp, make_settings
 from bot.store.models import OutboxMessage
+from tests.fakes.harness import RunningApp, make_settings
 from tests.fakes.rasa import default_reply
 from tests.fakes.server import wait_for
 from tests.fakes.telegram_api import (

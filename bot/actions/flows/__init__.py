@@ -1,5 +1,11 @@
 """Multi-step flows. Each module registers itself with `bot.actions.dialogue.register_flow`."""
 
-from bot.actions.flows import group_guide  # noqa: F401
-from bot.actions.flows import delete, protection, report, status, talk  # noqa: F401
-from bot.actions.flows import disclosure  # noqa: F401  (the safety net's offer)
+from bot.actions.flows import (  # noqa: F401
+    delete,
+    disclosure,  # noqa: F401  (the safety net's offer)
+    group_guide,  # noqa: F401
+    protection,
+    report,
+    status,
+    talk,
+)

@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timezone
 
 from bot.actions.dialogue import Talk, Turn, register_flow
-from bot.actions.flows.report import category_label, cancelled, is_cancel_text
+from bot.actions.flows.report import cancelled, category_label, is_cancel_text
 from bot.core.messages import Choice, Reply
 from bot.core.notify import status_label
 from bot.i18n import N_, format_date

@@ -6,7 +6,11 @@ import pytest
 
 from bot.core.normalize import normalize
 from bot.core.segments import (
-    MAX_SEGMENTS, keep_whole, other_intents, split_sentences, strongest,
+    MAX_SEGMENTS,
+    keep_whole,
+    other_intents,
+    split_sentences,
+    strongest,
 )
 
 STORY = ("Bonjour monsieur je suis orpailleur a Kenieba depuis 3 ans avec mes freres. Le chef "

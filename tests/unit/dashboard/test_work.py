@@ -16,7 +16,12 @@ from bot.store import dashboard as ds
 from bot.store import requests as store
 from bot.store.dashboard_models import AuditEntry
 from bot.store.models import (
-    ChannelIdentity, Contact, FollowUpRequest, InboxMessage, MediaFile, OutboxMessage,
+    ChannelIdentity,
+    Contact,
+    FollowUpRequest,
+    InboxMessage,
+    MediaFile,
+    OutboxMessage,
 )
 
 

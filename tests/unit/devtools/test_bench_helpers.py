@@ -10,8 +10,14 @@ import pytest
 import yaml
 
 from bot.devtools import bench
-from bot.devtools.stack import (ProcInfo, Stack, endpoints_yaml, group_alive, parse_stat,
-                                process_tree)
+from bot.devtools.stack import (
+    ProcInfo,
+    Stack,
+    endpoints_yaml,
+    group_alive,
+    parse_stat,
+    process_tree,
+)
 
 # The SQLTrackerStore / RedisLockStore arguments of rasa 3.6 that an endpoints.yml may carry
 # (rasa.core.tracker_store.SQLTrackerStore.__init__, `url` being passed as `host`).

@@ -11,7 +11,12 @@ from babel import Locale, UnknownLocaleError
 
 from bot.i18n import LANGUAGES, common, translator
 from bot.i18n.catalogues import (
-    REVIEWED, Catalogues, compile_catalogue, get_status, has_status, is_translated,
+    REVIEWED,
+    Catalogues,
+    compile_catalogue,
+    get_status,
+    has_status,
+    is_translated,
     iter_messages,
 )
 from bot.i18n.languages import PLURAL_FORMS

@@ -8,7 +8,11 @@ from sqlalchemy import select
 from bot.core.privacy import handle_private_input, sensitive_mode_of
 from bot.store import requests as store
 from bot.store.models import (
-    ChannelIdentity, Consent, Contact, FollowUpRequest, InboxMessage,
+    ChannelIdentity,
+    Consent,
+    Contact,
+    FollowUpRequest,
+    InboxMessage,
 )
 from tests.unit.requests.conftest import Chat, make_contact
 

@@ -7,7 +7,10 @@ from sqlalchemy import select
 
 from bot.core.messages import Reply
 from bot.core.notify import (
-    NotifyError, PartnerNotifier, partner_notification, record_partner_update,
+    NotifyError,
+    PartnerNotifier,
+    partner_notification,
+    record_partner_update,
 )
 from bot.store import requests as store
 from bot.store.models import Contact, FollowUpRequest, OutboxMessage, RequestEvent
@@ -124,10 +127,9 @@ def test_a_partner_update_reaches_the_miner_on_their_channel(db, contact, partne
 
 def test_a_forbidden_status_is_refused(db, contact, partners):
     request = new_request(db, contact)
-    with db.session() as session:
-        with pytest.raises(store.InvalidTransition):
-            record_partner_update(session, session.get(FollowUpRequest, request.id),
-                                  "archived", "x")
+    with db.session() as session, pytest.raises(store.InvalidTransition):
+        record_partner_update(session, session.get(FollowUpRequest, request.id),
+                              "archived", "x")
 
 
 def test_a_protection_update_says_nothing_in_the_preview(db, contact, vault, partners):

@@ -51,7 +51,7 @@ def test_env_example_ships_the_secrets_empty():
     values = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
                   if line and not line.startswith("#") and "=" in line)
     for name in REQUIRED:
-        assert values.get(name, None) == "", f"{name} must be empty in .env.example"
+        assert values.get(name) == "", f"{name} must be empty in .env.example"
 
 
 def test_the_app_gets_the_smtp_settings_with_starttls_on_by_default():

@@ -23,7 +23,11 @@ from bot.core.rasa_client import RasaClient
 from bot.core.retention import RetentionPolicy
 from bot.store import requests as store
 from bot.store.models import (
-    FollowUpRequest, InboxMessage, MediaFile, OutboxMessage, utcnow,
+    FollowUpRequest,
+    InboxMessage,
+    MediaFile,
+    OutboxMessage,
+    utcnow,
 )
 from tests.fakes.harness import make_settings
 

@@ -11,9 +11,8 @@ Revision ID: 0004_requests
 Revises: 0003_channels
 Create Date: 2026-11-28 21:05:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004_requests'
 down_revision = '0003_channels'

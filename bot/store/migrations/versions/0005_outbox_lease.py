@@ -8,9 +8,8 @@ Revision ID: 0005_outbox_lease
 Revises: 0004_requests
 Create Date: 2026-12-03 07:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005_outbox_lease'
 down_revision = '0004_requests'

@@ -8,9 +8,8 @@ Revision ID: 0006_understanding_misses
 Revises: 0005_outbox_lease
 Create Date: 2026-12-03 19:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006_understanding_misses'
 down_revision = '0005_outbox_lease'

@@ -7,9 +7,8 @@ Revision ID: 0007_dashboard
 Revises: 0006_understanding_misses
 Create Date: 2026-12-03 19:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007_dashboard'
 down_revision = '0006_understanding_misses'

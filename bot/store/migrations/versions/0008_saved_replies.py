@@ -4,9 +4,8 @@ Revision ID: 0008_saved_replies
 Revises: 0007_dashboard
 Create Date: 2026-12-03 19:30:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0008_saved_replies'
 down_revision = '0007_dashboard'

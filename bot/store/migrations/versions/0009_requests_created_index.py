@@ -9,7 +9,6 @@ Create Date: 2026-12-03 20:00:00
 """
 from alembic import op
 
-
 revision = '0009_requests_created_index'
 down_revision = '0008_saved_replies'
 branch_labels = None
