@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bot.core import choice_match, segments
 from bot.core.messages import Choice, InboundKind, Reply
@@ -39,6 +42,16 @@ class ContactView:
 
 
 
+@dataclass
+class Answered:
+    """The replies to one inbox message, and what the turn keeps: `persist(session)` runs in
+    the transaction that stores the replies and marks the message done, so a turn interrupted
+    by a crash leaves nothing half-kept and is simply answered again."""
+
+    replies: list[Reply]
+    persist: Callable[[Session], None] | None = None
+
+
 def _json(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False)
 
@@ -49,7 +62,10 @@ class Answerer:
     def __init__(self, rasa: RasaClient):
         self.rasa = rasa
 
-    async def answer(self, row: InboxMessage, contact: ContactView) -> list[Reply]:
+    async def answer(self, row: InboxMessage, contact: ContactView) -> Answered:
+        return Answered(await self._replies(row, contact))
+
+    async def _replies(self, row: InboxMessage, contact: ContactView) -> list[Reply]:
         lang = contact.language or "fr"
         t = translator(lang)
         payload = row.payload or {}

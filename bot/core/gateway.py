@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.core import privacy
-from bot.core.answering import MAX_TEXT_CHARS, Answerer, ContactView
+from bot.core.answering import MAX_TEXT_CHARS, Answered, Answerer, ContactView
 from bot.core.messages import Channel, Choice, Inbound, InboundKind, Reply
 from bot.core.notify import PartnerNotifier
 from bot.core.rasa_client import RasaClient, RasaUnavailable
@@ -740,7 +740,7 @@ class Gateway:
         """Answer one message. Returns the contact's next message to answer (the lease kept),
         None when the lease was let go, or _PAUSE when processing should pause."""
         try:
-            replies = await self.answerer.answer(row, contact)
+            answered = await self.answerer.answer(row, contact)
         except RasaUnavailable as exc:
             log.warning("rasa: unavailable (%s); message %s waits", exc, row.id)
             self.rasa_up = False
@@ -751,7 +751,7 @@ class Gateway:
             log.exception("inbox: message %s failed", row.id)
             self._record_failure(row, contact, f"{type(exc).__name__}")
             return _PAUSE
-        following, erase_requested = self._complete(row, contact, replies, keep_lease)
+        following, erase_requested = self._complete(row, contact, answered, keep_lease)
         if erase_requested:
             self._addresses.pop(contact.id, None)
             try:  # "erase my data" is carried out here, once the turn that asked for it is over
@@ -761,11 +761,13 @@ class Gateway:
                 log.exception("privacy: erasure after turn failed; finish_erasures retries")
         return following
 
-    def _complete(self, row: InboxMessage, contact: ContactView, replies: list[Reply],
+    def _complete(self, row: InboxMessage, contact: ContactView, answered: Answered,
                   keep_lease: bool):
-        """Store the replies, mark the message done and find the contact's next message, in
-        one transaction. Returns (the next message and contact, or None when the lease was let
-        go; whether the contact asked during this turn to be erased)."""
+        """Store the replies (and what the turn keeps, `answered.persist`), mark the message
+        done and find the contact's next message, in one transaction. Returns (the next message
+        and contact, or None when the lease was let go; whether the contact asked during this
+        turn to be erased)."""
+        replies = answered.replies
         now = utcnow()
         values: dict[str, Any] = {}
         for reply in replies:
@@ -783,6 +785,8 @@ class Gateway:
         jobs: list[OutboxJob] = []
         web_ids: list[int] = []
         with self.db.session() as session:
+            if answered.persist is not None:
+                answered.persist(session)
             # Sent from here at once, unless older replies of this contact wait elsewhere
             # (another worker's, or a retry): the order of a contact's replies is kept.
             claim = False
