@@ -37,7 +37,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.http import BadRequest, parse_json, read_body
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.core.gateway import Gateway
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.i18n import translator
@@ -177,8 +177,8 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
         raise RuntimeError("WEB_CHAT_OPEN lets any client speak as any sender: it is for "
                            "local runs on loopback only (HOST is %r). Use WEB_CHAT_ENABLED."
                            % settings.host)
-    secret = settings.web_chat_secret or hashlib.sha256(
-        b"web-chat-cookie:" + settings.data_key.encode()).hexdigest()
+    secret = reveal(settings.web_chat_secret) or hashlib.sha256(
+        b"web-chat-cookie:" + settings.data_key.get_secret_value().encode()).hexdigest()
     cookies = SenderCookie(secret, secure=settings.web_chat_cookie_secure)
     limits = None if open_mode else RateLimits(settings.web_chat_rate_per_address,
                                                settings.web_chat_rate_per_sender,

@@ -33,7 +33,7 @@ from starlette.routing import Route
 from bot.channels import render
 from bot.channels.http import BadRequest, parse_json, read_body
 from bot.channels.media import MediaError, MediaSink, MediaWorker, stream_into
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.core.gateway import Gateway, SendError, Sent
 from bot.core.messages import Channel, Inbound, InboundKind, Location, Media, Reply
 from bot.store.models import MediaFile
@@ -227,7 +227,7 @@ class WhatsAppChannel:
         self.http = http
         self.base_url = settings.whatsapp_api_base_url.rstrip("/")
         self.phone_number_id = settings.whatsapp_phone_number_id
-        self._headers = {"Authorization": f"Bearer {settings.whatsapp_access_token}"}
+        self._headers = {"Authorization": f"Bearer {reveal(settings.whatsapp_access_token)}"}
         self.media = MediaWorker(gateway, Channel.WHATSAPP, settings.media_dir, self._fetch_media,
                                  max_bytes=settings.media_max_bytes)
         # How many parts of a split reply went out, so a retry does not repeat them.
@@ -263,7 +263,7 @@ class WhatsAppChannel:
     async def verify(self, request: Request) -> Response:
         params = request.query_params
         token, challenge = params.get("hub.verify_token"), params.get("hub.challenge")
-        expected = self.settings.whatsapp_verify_token
+        expected = reveal(self.settings.whatsapp_verify_token)
         if (params.get("hub.mode") == "subscribe" and expected and token and challenge
                 and len(challenge) <= 256
                 and hmac.compare_digest(token.encode(), expected.encode())):
@@ -278,7 +278,7 @@ class WhatsAppChannel:
         except BadRequest as exc:
             log.warning("whatsapp: refused a delivery: %s", exc.reason)
             return exc.response()
-        secret = self.settings.whatsapp_app_secret
+        secret = reveal(self.settings.whatsapp_app_secret)
         header = request.headers.get("x-hub-signature-256")
         if not header:
             log.warning("whatsapp: refused an unsigned delivery (%d bytes)", len(body))

@@ -9,21 +9,20 @@
   (what the partners' dashboard calls) records the change and queues a reply in the outbox,
   on the channel the miner used.
 
-SMTP settings: `SMTP_HOST` (unset: e-mail disabled), `SMTP_PORT` (587), `SMTP_FROM`,
-`SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_STARTTLS` (default 1: STARTTLS with a verified
-certificate, never a fall-back to clear text; 0 only for a relay on a trusted network). `DASHBOARD_URL` is linked in the
-notifications when set.
+SMTP settings (bot/config.py): `SMTP_HOST` (unset: e-mail disabled), `SMTP_PORT` (587),
+`SMTP_FROM`, `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_STARTTLS` (default 1: STARTTLS with a
+verified certificate, never a fall-back to clear text; 0 only for a relay on a trusted
+network). `DASHBOARD_URL` is linked in the notifications when set.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.config import Settings, reveal
 from bot.core.messages import Choice, Reply
 from bot.i18n import N_, translator
 from bot.store import requests as store
@@ -74,24 +74,20 @@ class SmtpSettings:
     port: int = 587
     sender: str = "assistant@localhost"
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     # STARTTLS with a verified certificate unless the operator turns it off explicitly
     # (SMTP_STARTTLS=0): a relay that does not offer it gets nothing (docs/SECURITY.md).
     starttls: bool = True
     timeout: float = 20.0
 
     @classmethod
-    def from_env(cls) -> SmtpSettings | None:
-        env = {name: os.environ.get(name) or None for name in (
-            "SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_USERNAME", "SMTP_PASSWORD",
-            "SMTP_STARTTLS")}
-        if not env["SMTP_HOST"]:
+    def from_settings(cls, settings: Settings) -> SmtpSettings | None:
+        """The relay of the settings' SMTP_* variables; None without SMTP_HOST (no e-mail)."""
+        if not settings.smtp_host:
             return None
-        starttls = (env["SMTP_STARTTLS"] or "1").strip().lower()
-        return cls(host=env["SMTP_HOST"], port=int(env["SMTP_PORT"] or 587),
-                   sender=env["SMTP_FROM"] or "assistant@localhost",
-                   username=env["SMTP_USERNAME"], password=env["SMTP_PASSWORD"],
-                   starttls=starttls not in ("0", "false", "no", "off"))
+        return cls(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
+                   username=settings.smtp_username, password=reveal(settings.smtp_password),
+                   starttls=settings.smtp_starttls)
 
 
 class EmailSender:
@@ -186,13 +182,13 @@ class PartnerNotifier:
         self.dashboard_url = dashboard_url
 
     @classmethod
-    def from_settings(cls, settings: Any, db: Database, http: Any) -> PartnerNotifier:
-        smtp = SmtpSettings.from_env()
-        token = getattr(settings, "telegram_bot_token", None)
+    def from_settings(cls, settings: Settings, db: Database, http: Any) -> PartnerNotifier:
+        smtp = SmtpSettings.from_settings(settings)
+        token = reveal(settings.telegram_bot_token)
         return cls(db, EmailSender(smtp) if smtp else None,
                    TelegramGroupSender(http, token, settings.telegram_api_base_url)
                    if token else None,
-                   os.environ.get("DASHBOARD_URL") or None)
+                   settings.dashboard_url)
 
     def _target(self, request: FollowUpRequest,
                 partner: Partner | None) -> tuple[str | None, str | None]:
