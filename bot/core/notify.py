@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot import facts
 from bot.config import Settings, reveal
 from bot.core.messages import Choice, Reply
 from bot.i18n import N_, translator
@@ -41,16 +42,9 @@ log = logging.getLogger(__name__)
 
 MAX_NOTIFY_ATTEMPTS = 12
 CLAIM = timedelta(minutes=5)  # a crashed sender's claim expires: the request is tried again
-COUNTRY_NAMES = {"ML": "Mali", "GN": "Guinée", "SN": "Sénégal"}
-CATEGORY_NAMES = {
-    "land_conflict": "Conflit de terrain", "extortion": "Racket, extorsion",
-    "accident": "Accident", "pollution": "Pollution", "child_labour": "Enfants au travail",
-    "protection": "Protection (confidentiel)", "other": "Autre problème",
-    "talk_to_person": "Parler à une personne",
-}
-TIME_NAMES = {"morning": "le matin", "afternoon": "l'après-midi", "evening": "le soir",
-              "any": "à tout moment"}
-CHANNEL_NAMES = {"web": "chat web", "telegram": "Telegram", "whatsapp": "WhatsApp"}
+# Partners read French: the facts' French names, untranslated.
+COUNTRY_NAMES, CATEGORY_NAMES = facts.COUNTRIES, facts.CATEGORIES
+TIME_NAMES, CHANNEL_NAMES = facts.CALLBACK_TIMES, facts.CHANNELS
 
 
 # What the miner reads of a status (the status flow uses the same words).

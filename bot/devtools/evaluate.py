@@ -42,7 +42,9 @@ from pathlib import Path
 
 import yaml
 
+from bot.config import VAR_DIR
 from bot.core.normalize import normalize
+from bot.facts import LANGUAGE_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "nlu"
@@ -55,9 +57,9 @@ REALISTIC_SPLITS = ("dev", "test")
 # Issue 11: top-1 accuracy on the realistic test set, fallback counted right only when the
 # retrieval fallback offers the right answer.
 REALISTIC_TARGETS = {"fr": 0.90, "bm": 0.80, "emk": 0.80, "ff": 0.80, "snk": 0.80, "wo": 0.80}
-EVAL_DIR = Path(os.environ.get("VAR_DIR", ROOT / "var")) / "nlu-eval"
+EVAL_DIR = VAR_DIR / "nlu-eval"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
-LANGS = ("fr", "bm", "emk", "ff", "snk", "wo")
+LANGS = LANGUAGE_CODES
 TARGETS = {"fr": 0.90, "bm": 0.75, "emk": 0.75, "ff": 0.75, "snk": 0.75, "wo": 0.75}
 OOS_TARGET = 0.90
 FALLBACK = "nlu_fallback"

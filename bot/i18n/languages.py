@@ -1,22 +1,17 @@
-"""The six interface languages, their plural rules, and how a language code is recognised."""
+"""The interface languages' plural rules, and how a language or country code is recognised.
+
+The languages and countries themselves are in bot/facts.py.
+"""
 
 from __future__ import annotations
 
-#: Interface languages in menu order: code -> name in the language itself.
-LANGUAGES: dict[str, str] = {
-    "fr": "Français",
-    "bm": "Bamanankan",
-    "emk": "Maninkakan",
-    "ff": "Pulaar",
-    "snk": "Soninkanxaane",
-    "wo": "Wolof",
-}
+from bot.facts import COUNTRY_CODES, DEFAULT_LANGUAGE, LANGUAGES
 
-#: French is the source language (msgids are French) and the fallback for everything.
-DEFAULT_LANGUAGE = "fr"
+__all__ = ["COUNTRIES", "DEFAULT_LANGUAGE", "LANGUAGES", "PLURAL_FORMS", "normalise_country",
+           "normalise_language"]
 
-#: Countries where the assistant runs (ISO 3166-1 alpha-2).
-COUNTRIES = ("ML", "GN", "SN")
+#: Countries where the assistant runs (ISO 3166-1 alpha-2), as bot.i18n has always named them.
+COUNTRIES = COUNTRY_CODES
 
 #: gettext Plural-Forms per catalogue. Written into every .po/.mo by our own code so that
 #: Maninka and Soninke, which Babel/CLDR do not know, get a rule too.

@@ -8,21 +8,10 @@ import logging
 import threading
 from pathlib import Path
 
+from bot.facts import N_ as N_  # re-exported: bot.i18n.N_
 from bot.i18n.languages import DEFAULT_LANGUAGE, normalise_language
 
 log = logging.getLogger(__name__)
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for extraction without translating it (translate it later).
-
-    Use it for strings defined at import time, before a language is known::
-
-        MAIN_MENU = N_("Menu principal")
-        ...
-        translator(lang).gettext(MAIN_MENU)
-    """
-    return message
 
 
 class Translator:

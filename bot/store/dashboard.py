@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import and_, delete, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from bot.facts import CHANNELS
 from bot.i18n import COUNTRIES
 from bot.store import requests as store
 from bot.store.dashboard_models import (
@@ -472,7 +473,7 @@ class Filters:
                    cluster=int(cluster) if cluster.isdigit() else None,
                    category=text("category", store.CATEGORIES),
                    language=text("language", pattern=r"^[a-z]{2,3}$"),
-                   channel=text("channel", ("web", "telegram", "whatsapp")),
+                   channel=text("channel", tuple(CHANNELS)),
                    created_from=day("from"), created_to=day("to", end=True),
                    overdue=(params.get("overdue") or "") in ("1", "on", "true", "yes"),
                    q=(params.get("q") or "").strip()[:40] or None)

@@ -25,11 +25,12 @@ from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_f
 from bot.actions.flows.report import code_note
 from bot.core.messages import Choice, Reply
 from bot.core.privacy import QUICK_EXIT_WORDS, clear_callback_draft, peek_callback_draft
+from bot.facts import CALLBACK_TIME_CODES, CALLBACK_TIMES, COUNTRIES
 from bot.store import requests as store
 from bot.store.models import ChannelIdentity
 
 NAME = "protection"
-TIMES = ("morning", "afternoon", "evening", "any")
+TIMES = CALLBACK_TIME_CODES
 
 
 def cid(step: str) -> str:
@@ -90,9 +91,8 @@ class ProtectionFlow(StepFlow):
     def _ask_country(self, talk: Talk) -> Reply:
         return self._reply(talk, talk._("De l'aide existe, gratuite et confidentielle. Dans quel "
                                         "pays êtes-vous ?"),
-                           [Choice(cid("country:ML"), talk._("Mali")),
-                            Choice(cid("country:GN"), talk._("Guinée")),
-                            Choice(cid("country:SN"), talk._("Sénégal"))])
+                           [Choice(cid(f"country:{code}"), talk._(name))
+                            for code, name in COUNTRIES.items()])
 
     def _info(self, talk: Talk) -> Reply:
         self._go(talk, "info")
@@ -187,14 +187,11 @@ class ProtectionFlow(StepFlow):
 
     @staticmethod
     def _time_label(talk: Talk, slot: str, title: bool = False) -> str:
-        labels = {"morning": talk._("le matin"), "afternoon": talk._("l'après-midi"),
-                  "evening": talk._("le soir"), "any": talk._("à tout moment")}
-        label = labels[slot]
+        label = talk._(CALLBACK_TIMES[slot])
         return label[:1].upper() + label[1:] if title else label
 
     def _input(self, talk: Talk) -> list[Reply]:
         """Anything typed: say that nothing is kept, and repeat the current step."""
-        state = self._state(talk)
         note = talk._("Vous n'avez pas besoin de raconter ce qui s'est passé. Ce que vous écrivez "
                       "ici n'est pas gardé.")
         reply = self.ask_again(talk)

@@ -20,6 +20,7 @@ from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_f
 from bot.core.choice_match import yes_no
 from bot.core.messages import Choice, Reply
 from bot.core.privacy import CANCEL_WORDS, clear_callback_draft, peek_callback_draft
+from bot.facts import COUNTRIES, MINER_CATEGORIES
 from bot.store import requests as store
 from bot.store.models import InboxMessage
 
@@ -34,25 +35,13 @@ def cid(step: str) -> str:
 
 
 def category_label(talk: Talk, category: str) -> str:
-    labels = {
-        "land_conflict": talk._("Conflit de terrain"),
-        "extortion": talk._("Racket, extorsion"),
-        "accident": talk._("Accident"),
-        "pollution": talk._("Pollution"),
-        "child_labour": talk._("Enfants au travail"),
-        "violence": talk._("Violence, abus"),
-        "protection": talk._("Violence, abus"),
-        "other": talk._("Autre problème"),
-        "talk_to_person": talk._("Parler à une personne"),
-    }
-    return labels.get(category, category)
+    return talk._(MINER_CATEGORIES[category]) if category in MINER_CATEGORIES else category
 
 
 def ask_country(talk: Talk, flow: str, text: str) -> Reply:
     """A country question that stays inside a flow (the global `country:` choice would not)."""
-    return talk.reply(text, [Choice(f"flow:{flow}:country:ML", talk._("Mali")),
-                             Choice(f"flow:{flow}:country:GN", talk._("Guinée")),
-                             Choice(f"flow:{flow}:country:SN", talk._("Sénégal")),
+    return talk.reply(text, [*(Choice(f"flow:{flow}:country:{code}", talk._(name))
+                               for code, name in COUNTRIES.items()),
                              Choice(f"flow:{flow}:cancel", talk._("Annuler"))])
 
 
