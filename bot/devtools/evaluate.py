@@ -201,7 +201,8 @@ def build(target: Path, langs: tuple[str, ...] = LANGS) -> Path:
 
 def data_hash(langs: tuple[str, ...] = LANGS) -> str:
     digest = hashlib.sha256()
-    paths = [NLU_DIR / "config.yml", ROOT / "bot" / "core" / "normalize.py", *training_files()]
+    paths = [NLU_DIR / "config.yml", ROOT / "bot" / "core" / "normalize.py",
+             ROOT / "bot" / "core" / "spellings.py", *training_files()]
     for path in paths:
         rel = path.relative_to(ROOT)
         if file_lang(path) not in (None, *langs):
@@ -661,15 +662,19 @@ def _use_normalizer_from(rev: str) -> None:
     index read messages through it)."""
     import importlib.util
 
-    source = subprocess.run(["git", "show", f"{rev}:bot/core/normalize.py"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout
-    path = EVAL_DIR / f"normalize-{rev}.py"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("bot.core.normalize", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules["bot.core.normalize"] = module
+    # The word tables live in bot/core/spellings.py since issue 12 (absent at older revisions).
+    for name in ("spellings", "normalize"):
+        shown = subprocess.run(["git", "show", f"{rev}:bot/core/{name}.py"], cwd=ROOT,
+                               capture_output=True, text=True, check=name == "normalize")
+        if shown.returncode:
+            continue
+        path = EVAL_DIR / f"{name}-{rev}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(shown.stdout, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(f"bot.core.{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[f"bot.core.{name}"] = module
+        spec.loader.exec_module(module)
     import bot.core
 
     bot.core.normalize = module

@@ -51,7 +51,8 @@ def model_hash() -> str:
     digest = hashlib.sha256()
     for path in training_inputs():
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
-    for extra in (ROOT / "bot" / "core" / "normalize.py", ROOT / "requirements" / "rasa.txt",
+    for extra in (ROOT / "bot" / "core" / "normalize.py", ROOT / "bot" / "core" / "spellings.py",
+                  ROOT / "requirements" / "rasa.txt",
                   ROOT / "requirements" / "rasa-constraints.txt"):
         digest.update(extra.read_bytes())
     digest.update(get_content().fingerprint().encode())
