@@ -1,4 +1,4 @@
-"""Text normalisation shared by NLU training and the gateway.
+"""Text normalization shared by NLU training and the gateway.
 
 The same function runs on every training example (``bot.devtools.train``) and on every user
 message before it reaches Rasa, so both sides see one spelling of each word:

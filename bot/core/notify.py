@@ -264,7 +264,7 @@ def record_partner_update(session: Session, request: FollowUpRequest | str,
     Raises `bot.store.requests.InvalidTransition` for a status change the workflow forbids.
     """
     if isinstance(request, str):
-        code = store.normalise_reference_code(request)
+        code = store.normalize_reference_code(request)
         found = session.scalar(select(FollowUpRequest).where(
             FollowUpRequest.reference_code == code)) if code else None
         if found is None:

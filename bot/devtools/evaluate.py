@@ -9,11 +9,11 @@ What it does, in one run:
 1. builds the training data the way ``bot.devtools.train`` does (every example through
    ``bot.core.normalize.normalize``) in ``var/nlu-eval/build-<hash>/``;
 2. trains it with ``.venv-rasa/bin/rasa train nlu`` (or reuses the model cached under
-   ``var/nlu-eval/models/`` by a hash of nlu/config.yml, the training files and the normaliser);
+   ``var/nlu-eval/models/`` by a hash of nlu/config.yml, the training files and the normalizer);
 3. parses every held-out example of ``nlu/tests/heldout/<lang>.yml`` with that model (one
    Rasa process, ``Agent.parse_message``);
 4. trains the baseline, TF-IDF on character n-grams + logistic regression, on the same
-   normalised examples, with a probability threshold for "fallback";
+   normalized examples, with a probability threshold for "fallback";
 5. prints, per language: intent accuracy, macro-F1, the share of out-of-scope messages that
    end in ``nlu_fallback`` or ``out_of_scope``, the share of in-scope messages lost to the
    fallback, entity recall, and the top confusion pairs.
@@ -61,7 +61,6 @@ EVAL_DIR = VAR_DIR / "nlu-eval"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 LANGS = LANGUAGE_CODES
 TARGETS = {"fr": 0.90, "bm": 0.75, "emk": 0.75, "ff": 0.75, "snk": 0.75, "wo": 0.75}
-OOS_TARGET = 0.90
 FALLBACK = "nlu_fallback"
 OOS = "out_of_scope"
 # The baseline calls a message "fallback" when its best probability is below this.
@@ -74,7 +73,7 @@ _EXAMPLE_LINE = re.compile(r"^(\s*-\s)(.*)$")
 # ---- data ---------------------------------------------------------------------------------
 @dataclass
 class Example:
-    text: str  # normalised, annotations removed
+    text: str  # normalized, annotations removed
     intent: str
     lang: str
     entities: list[tuple[str, str]] = field(default_factory=list)  # (entity, surface text)
@@ -155,7 +154,7 @@ def realistic_examples(split: str, lang: str) -> list[Example]:
     return read_examples(path, lang) if path.exists() else []
 
 
-def _normalise_block(block: str) -> str:
+def _normalize_block(block: str) -> str:
     lines = []
     for line in block.splitlines():
         match = _EXAMPLE_LINE.match(line)
@@ -176,7 +175,7 @@ _Dumper.add_representer(_Literal, lambda d, s: d.represent_scalar("tag:yaml.org,
 
 
 def build(target: Path, langs: tuple[str, ...] = LANGS) -> Path:
-    """Write config.yml and normalised data/ (only ``langs``' example files) under target."""
+    """Write config.yml and normalized data/ (only ``langs``' example files) under target."""
     if target.exists():
         shutil.rmtree(target)
     (target / "data").mkdir(parents=True)
@@ -191,7 +190,7 @@ def build(target: Path, langs: tuple[str, ...] = LANGS) -> Path:
         if isinstance(data, dict) and isinstance(data.get("nlu"), list):
             for item in data["nlu"]:
                 if isinstance(item.get("examples"), str):
-                    item["examples"] = _Literal(_normalise_block(item["examples"]))
+                    item["examples"] = _Literal(_normalize_block(item["examples"]))
         out = target / "data" / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False),
@@ -301,7 +300,7 @@ def _as_parse(text: str, p: dict) -> dict:
 
 def predict_messages(model: Path, examples: list[Example]) -> tuple[list[dict], str]:
     """One prediction per message, by the runtime's rule (``Gateway._strongest_question``):
-    a long message (``bot.core.segments.split_sentences`` of the normalised text) that is not
+    a long message (``bot.core.segments.split_sentences`` of the normalized text) that is not
     a possible disclosure (``keep_whole``) is parsed part by part, and the strongest part
     (``strongest``) is what the model answers, unless it is no question at all (then the
     whole message). Returns (predictions, how long messages were read)."""

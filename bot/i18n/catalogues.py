@@ -312,7 +312,7 @@ class Catalogues:
                         message.string = previous.string
                         message.user_comments = list(previous.user_comments)
                         catalogue.obsolete.pop(key, None)
-                _normalise_plural(message, catalogue.num_plurals)
+                _normalize_plural(message, catalogue.num_plurals)
                 message.flags.discard("fuzzy")
                 if language == DEFAULT_LANGUAGE and not is_translated(message):
                     message.string = _french_source_forms(message, catalogue.num_plurals)
@@ -462,7 +462,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _normalise_plural(message: Message, num_plurals: int) -> None:
+def _normalize_plural(message: Message, num_plurals: int) -> None:
     """Give a plural message exactly ``num_plurals`` forms (extra forms only if non-empty)."""
     if isinstance(message.id, str):
         return

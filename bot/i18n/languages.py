@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from bot.facts import COUNTRY_CODES, DEFAULT_LANGUAGE, LANGUAGES
 
-__all__ = ["COUNTRIES", "DEFAULT_LANGUAGE", "LANGUAGES", "PLURAL_FORMS", "normalise_country",
-           "normalise_language"]
+__all__ = ["COUNTRIES", "DEFAULT_LANGUAGE", "LANGUAGES", "PLURAL_FORMS", "normalize_country",
+           "normalize_language"]
 
 #: Countries where the assistant runs (ISO 3166-1 alpha-2), as bot.i18n has always named them.
 COUNTRIES = COUNTRY_CODES
@@ -44,7 +44,7 @@ _ALIASES: dict[str, str] = {
 }
 
 
-def normalise_language(code: str | None) -> str:
+def normalize_language(code: str | None) -> str:
     """Return one of LANGUAGES for ``code`` ("bm", "bm_ML", "BAM", "ff-Latn-SN"...).
 
     Anything unrecognised (including None and "") gives French, the source language.
@@ -62,7 +62,7 @@ def normalise_language(code: str | None) -> str:
     return _ALIASES.get(base, DEFAULT_LANGUAGE)
 
 
-def normalise_country(country: str | None) -> str | None:
+def normalize_country(country: str | None) -> str | None:
     """Return "ML", "GN" or "SN" for ``country`` in any case, else None."""
     if not country:
         return None

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from bot.facts import N_ as N_  # re-exported: bot.i18n.N_
-from bot.i18n.languages import DEFAULT_LANGUAGE, normalise_language
+from bot.i18n.languages import DEFAULT_LANGUAGE, normalize_language
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def translator(language: str | None, locales: Path | str | None = None) -> Trans
     """
     from bot.i18n.catalogues import Catalogues
 
-    code = normalise_language(language)
+    code = normalize_language(language)
     catalogues = Catalogues() if locales is None else Catalogues(Path(locales).parent)
     key = (code, catalogues.locales)
     with _lock:

@@ -492,7 +492,7 @@ class Filters:
 def code_condition(q: str):
     """A reference code as people type it: "ml 7kq4xr", "ML7KQ4XR", "7kq4xr", "ML-7KQ"."""
     r = FollowUpRequest
-    full = store.normalise_reference_code(q)
+    full = store.normalize_reference_code(q)
     if full:
         return r.reference_code == full
     compact = re.sub(r"[\s._–—-]+", "", q.upper())
@@ -603,11 +603,11 @@ def is_overdue(request: FollowUpRequest, now: datetime | None = None) -> bool:
 
 def find_request(session: Session, user: Principal, code: str) -> FollowUpRequest | None:
     """The request with this code if the user may see it; None when out of scope."""
-    normalised = store.normalise_reference_code(code)
-    if not normalised:
+    normalized = store.normalize_reference_code(code)
+    if not normalized:
         return None
     request = session.scalar(select(FollowUpRequest).where(
-        FollowUpRequest.reference_code == normalised))
+        FollowUpRequest.reference_code == normalized))
     if request is None or not can(user, "view", request):
         return None
     return request

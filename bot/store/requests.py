@@ -101,7 +101,7 @@ def new_reference_code(country: str | None) -> str:
     return prefix + "-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def normalise_reference_code(text: str | None) -> str | None:
+def normalize_reference_code(text: str | None) -> str | None:
     """The code as stored, from what a user typed ("ml 7kq4xr", "ML7KQ4XR"); None if not one."""
     if not text:
         return None
@@ -300,7 +300,7 @@ def _insert_with_unique_code(session: Session, values: dict[str, Any]) -> Follow
 def find_for_contact(session: Session, code: str | None,
                      contact_id: str | None) -> FollowUpRequest | None:
     """The request with this code, only if this contact made it (others get nothing)."""
-    code = normalise_reference_code(code)
+    code = normalize_reference_code(code)
     if not code or not contact_id:
         return None
     return session.scalar(select(FollowUpRequest).where(

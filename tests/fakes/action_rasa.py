@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.dispatch import ActionDispatch
 
-# The gateway normalises text before Rasa sees it (accents may be gone): match both ways.
+# The gateway normalizes text before Rasa sees it (accents may be gone): match both ways.
 KEYWORDS = [
     (re.compile(r"violence|frapp|aide violences", re.I), "violence_help"),
     (re.compile(r"signaler|probl[eè]me", re.I), "report_problem"),

@@ -330,7 +330,7 @@ class ReportFlow(StepFlow):
 
 
 def original_text(talk: Talk, fallback: str | None) -> str:
-    """What the user typed, as typed: Rasa sees the normalised text (lower case, no accents);
+    """What the user typed, as typed: Rasa sees the normalized text (lower case, no accents);
     a partner should read the original. The message being answered is the contact's oldest
     pending one (the gateway answers a contact's messages in order)."""
     if talk.sender_id:

@@ -40,7 +40,7 @@ def find_reference_code(text: str | None) -> str | None:
     match = _CODE_IN_TEXT.search(text or "")
     if not match:
         return None
-    return store.normalise_reference_code(match.group(1) + match.group(2))
+    return store.normalize_reference_code(match.group(1) + match.group(2))
 
 
 def cid(step: str) -> str:
@@ -86,7 +86,7 @@ class StatusFlow:
             return None
         if is_cancel_text(turn):
             return cancelled(talk)
-        code = find_reference_code(turn.text) or store.normalise_reference_code(turn.text)
+        code = find_reference_code(turn.text) or store.normalize_reference_code(turn.text)
         if code is None:
             if turn.intent not in (None, "nlu_fallback", "out_of_scope", "inform", "check_status"):
                 return None  # a new question: let the dialogue answer it

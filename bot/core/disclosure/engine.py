@@ -62,7 +62,7 @@ def _key_word(word: str) -> str:
 
 
 def key(text: str) -> str:
-    """The matching form of a text: normalised (SMS spellings, accents, special letters),
+    """The matching form of a text: normalized (SMS spellings, accents, special letters),
     punctuation and apostrophes turned to spaces, and a phonetic folding that makes the
     spellings people type meet (ou→u, gn→ny, qu→k, kh→x, doubled letters single):
     "Dagnou ma dóor" and "dañu ma door" both become "danyu ma dor"."""
@@ -197,13 +197,13 @@ def _score(keyed: str) -> Detection:
     hits["actor"] = [a for a in hits["actor"]
                      if not any(p.search(keyed[:a.at]) for p in lex.not_actor_after)]
     nouns = [v for v in hits["victim"] if v.cue.near is None]
-    act_value, act, victim = 0.0, None, None
+    act_value, act = 0.0, None
     for candidate in [m for c in ACT_LIKE for m in hits[c] if m.cue.weight >= 1.0]:
         person = _strongest(nouns + [v for v in hits["victim"]
                                      if v.cue.near and _near(v, candidate)])
         value = candidate.cue.weight + (person.cue.weight if person else 0.0)
         if value > act_value:
-            act_value, act, victim = value, candidate, person
+            act_value, act = value, candidate
     if act is not None:  # a person right after the act is its object: "blessé mon frère"
         hits["actor"] = [a for a in hits["actor"] if not act.end < a.start <= act.end + 2]
     for passive in [v for v in hits["victim"] if act is not None
