@@ -90,7 +90,7 @@ def _fernet_key() -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, env_ignore_empty=True, extra="ignore",
+    model_config = SettingsConfigDict(frozen=True, env_ignore_empty=True, extra="forbid",
                                       populate_by_name=True)
 
     database_url: str = Field(default_factory=lambda: f"sqlite:///{VAR_DIR / 'assistant.db'}",

@@ -171,6 +171,14 @@ def test_replace_validates_and_wraps_secrets(env):
         replace(settings, gateway_concurrency=0)
     with pytest.raises(ConfigurationError, match="DEMO_PASSWORD"):
         replace(settings, demo_users=True)
+    with pytest.raises(ConfigurationError, match="telegram_bot_tokn"):  # a typo is refused
+        replace(settings, telegram_bot_tokn="1:T")
+
+
+def test_other_variables_are_left_alone(env):
+    env.setenv("POSTGRES_PASSWORD", "not ours")
+    env.setenv("RASA_WORKERS", "2")
+    assert load_settings().port == 8000
 
 
 def test_settings_are_frozen(env):
