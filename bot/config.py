@@ -201,9 +201,14 @@ def reveal(secret: SecretStr | str | None) -> str | None:
 
 def variable(field: str) -> str:
     """The environment variable that sets ``field``."""
+    alias = Settings.model_fields[field].validation_alias
+    return str(alias.choices[0]) if isinstance(alias, AliasChoices) else field.upper()
+
+
+def _hidden(field: str) -> bool:
+    """A secret, or a value that may carry one (a URL with a password): never echoed."""
     info = Settings.model_fields[field]
-    alias = info.validation_alias
-    return alias.choices[0] if isinstance(alias, AliasChoices) else field.upper()  # type: ignore[return-value]
+    return "SecretStr" in str(info.annotation) or not info.repr
 
 
 def _explain(error: ValidationError) -> ConfigurationError:
@@ -212,13 +217,13 @@ def _explain(error: ValidationError) -> ConfigurationError:
         if item["type"] == "default_factory_not_called":
             continue  # follows from another error in the list
         name = str(item["loc"][0]) if item["loc"] else ""
-        field = name if name in Settings.model_fields else next(
-            (f for f in Settings.model_fields if variable(f).lower() == name.lower()), name)
-        secret = field in Settings.model_fields and "SecretStr" in str(
-            Settings.model_fields[field].annotation)
-        shown = "" if secret else f" (got {item['input']!r})"
-        lines.append(f"{variable(field) if field in Settings.model_fields else name}: "
-                     f"{item['msg']}{shown}")
+        field = next((f for f in Settings.model_fields
+                      if name in (f, variable(f)) or name.lower() == variable(f).lower()), None)
+        if field is None:  # not a setting at all (a typo in `replace`)
+            lines.append(f"{name}: {item['msg']}")
+            continue
+        shown = "" if _hidden(field) else f" (got {item['input']!r})"
+        lines.append(f"{variable(field)}: {item['msg']}{shown}")
     return ConfigurationError("bad settings: " + "; ".join(lines))
 
 

@@ -151,6 +151,14 @@ def test_a_bad_value_names_its_variable(env, name, value, why):
 
 
 def test_a_bad_secret_is_named_but_not_shown(env):
+    env.setenv("DATABASE_URL", "postgresql://u:hunter2@db/assistant")
+    with pytest.raises(ConfigurationError, match="bad settings") as error:
+        replace(load_settings(), rasa_token=12345, database_url=["hunter2"])
+    assert "RASA_TOKEN" in str(error.value) and "DATABASE_URL" in str(error.value)
+    assert "12345" not in str(error.value) and "hunter2" not in str(error.value)
+
+
+def test_a_deployment_without_the_data_key_is_refused(env):
     env.setenv("DATA_ENCRYPTION_KEY", "")
     env.setenv("DATABASE_URL", "postgresql://u:p@db.invalid/assistant")
     with pytest.raises(ConfigurationError, match="DATA_ENCRYPTION_KEY is not set"):
