@@ -25,7 +25,8 @@ which must keep their case) and the annotation parts of a Rasa training example
 (``[Guinée]{"entity": "country", "value": "GN"}`` keeps ``{...}``; ``[Siguiri](place)`` keeps
 ``(place)``), so ``normalize`` can be applied to raw training lines.
 
-The function is pure and allocation-light; it is idempotent (``normalize(normalize(t)) ==
+The word tables are in bot/core/spellings.py; this module applies them. The function is pure
+and allocation-light; it is idempotent (``normalize(normalize(t)) ==
 normalize(t)``).
 """
 
