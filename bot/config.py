@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR") or ROOT / "var")
@@ -236,11 +236,33 @@ def load_settings() -> Settings:
         raise _explain(error) from None
 
 
+class GivenSettings(Settings):
+    """Settings that read nothing but what they are given (and the defaults)."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def given(**values: Any) -> Settings:
+    """Settings from ``values`` and the defaults only, whatever the environment holds: a
+    test's settings must not change with the developer's shell."""
+    try:
+        return GivenSettings(**values)
+    except ValidationError as error:
+        raise _explain(error) from None
+
+
 def replace(settings: Settings, **changes: Any) -> Settings:
     """A copy of ``settings`` with ``changes``, validated like the environment's values."""
     values = {name: getattr(settings, name) for name in Settings.model_fields}
     try:
-        return Settings.model_validate({**values, **changes})
+        return type(settings)(**{**values, **changes})
     except ValidationError as error:
         raise _explain(error) from None
 

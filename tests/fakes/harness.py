@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.config import Settings, replace
+from bot.config import Settings, given, replace
 from bot.store.db import Database
 from bot.store.models import Contact, InboxMessage, MediaFile, OutboxMessage
 from tests.fakes.server import LoopbackServer
 
 
 def make_settings(tmp_path: Path, rasa_url: str, **overrides: Any) -> Settings:
-    settings = Settings.model_validate(dict(  # noqa: C408
+    settings = given(
         database_url=f"sqlite:///{tmp_path / 'app.db'}",
         rasa_url=rasa_url,
         rasa_token=None,
@@ -31,7 +31,7 @@ def make_settings(tmp_path: Path, rasa_url: str, **overrides: Any) -> Settings:
         worker_poll_seconds=0.05,
         web_wait_seconds=5.0,
         media_dir=tmp_path / "media",
-    ))  # not Settings(...): the developer's environment must not leak into a test
+    )
     return replace(settings, **overrides)
 
 

@@ -12,6 +12,7 @@ from bot.config import (
     VAR_DIR,
     ConfigurationError,
     Settings,
+    given,
     load_settings,
     replace,
     reveal,
@@ -187,6 +188,19 @@ def test_other_variables_are_left_alone(env):
     env.setenv("POSTGRES_PASSWORD", "not ours")
     env.setenv("RASA_WORKERS", "2")
     assert load_settings().port == 8000
+
+
+def test_given_settings_ignore_the_environment(env):
+    env.setenv("PORT", "1234")
+    env.setenv("TELEGRAM_BOT_TOKEN", "1:from-the-shell")
+    settings = given(data_key=KEY, host="0.0.0.0")
+    assert (settings.port, settings.telegram_bot_token, settings.host) == (8000, None, "0.0.0.0")
+    assert isinstance(settings, Settings) and settings.dashboard_cookie_secure
+    changed = replace(settings, telegram_webhook_url="https://bot.example/wh")
+    assert changed.port == 8000 and changed.telegram_bot_token is None  # still not the shell's
+    assert load_settings().port == 1234
+    with pytest.raises(ConfigurationError, match="PORT"):
+        given(data_key=KEY, port=-1)
 
 
 def test_settings_are_frozen(env):
