@@ -93,7 +93,8 @@ def problems_of(error: ValidationError, file: str, item: str, raw: Any) -> list[
         elif err["type"] == "extra_forbidden":
             messages = [f"{parent + ': ' if parent else ''}unknown field '{name}'"]
         elif err["type"] in _KIND:
-            messages = [f"'{where}' must be {_KIND[err['type']]}"]
+            kind = _KIND[err["type"]]
+            messages = [f"'{where}' must be {kind}" if where else f"must be {kind}"]
         else:
             messages = [f"'{where}': {err['msg']}"]
         out += [Problem(file, item, m) for m in messages]
