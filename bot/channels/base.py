@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from starlette.routing import BaseRoute
 
@@ -68,6 +68,7 @@ CAPABILITIES: dict[Channel, Capabilities] = {
     Channel.TELEGRAM: TELEGRAM, Channel.WHATSAPP: WHATSAPP, Channel.WEB: WEB}
 
 
+@runtime_checkable
 class ChannelAdapter(Protocol):
     """A channel: its name, capabilities, routes, lifecycle and `send`."""
 

@@ -26,6 +26,7 @@ import logging
 import math
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -34,11 +35,12 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from bot.channels import base
 from bot.channels.http import BadRequest, parse_json, read_body
 from bot.config import Settings
-from bot.core.gateway import Gateway
+from bot.core.gateway import Gateway, SendError, Sent
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.i18n import translator
 
@@ -259,3 +261,29 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
         Route("/api/chat", chat, methods=["POST"]),
         Route("/api/chat/updates", updates, methods=["GET"]),
     ]
+
+
+class WebChat(base.ChannelAdapter):
+    """The web chat as a channel adapter: its routes (none when it is off), no background
+    work. Its replies are not pushed (`capabilities.pushed` is False): each HTTP answer takes
+    them from the outbox, so the outbox worker never calls `send`."""
+
+    name = Channel.WEB.value
+    capabilities = base.WEB
+
+    def __init__(self, settings: Settings, gateway: Gateway):
+        self.settings = settings
+        self.gateway = gateway
+
+    def routes(self) -> list[BaseRoute]:
+        return list(routes(self.gateway, self.settings))
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, address: str, reply: Reply, *,
+                   last_inbound_at: datetime | None = None) -> str | Sent | None:
+        raise SendError("web: replies are taken by the chat's HTTP answers", retryable=False)
