@@ -177,8 +177,8 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
     open_mode = settings.web_chat_open
     if open_mode and not is_loopback(settings.host):
         raise RuntimeError("WEB_CHAT_OPEN lets any client speak as any sender: it is for "
-                           "local runs on loopback only (HOST is %r). Use WEB_CHAT_ENABLED."
-                           % settings.host)
+                           f"local runs on loopback only (HOST is {settings.host!r}). Use "
+                           "WEB_CHAT_ENABLED.")
     secret = settings.web_chat_secret or hashlib.sha256(
         b"web-chat-cookie:" + settings.data_key.encode()).hexdigest()
     cookies = SenderCookie(secret, secure=settings.web_chat_cookie_secure)
@@ -211,15 +211,16 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
         except BadRequest as exc:
             return exc.response()
         if open_mode:
-            sender = claimed
+            sender = claimed or ""  # required and checked not empty above
         else:
-            sender = cookies.read(request)
-            if sender is None:  # a new browser, or a cookie that is forged or expired
+            sender = cookies.read(request) or ""
+            if not sender:  # a new browser, or a cookie that is forged or expired
                 sender, issued = cookies.issue()
             elif claimed and claimed != sender:
                 log.info("web: a request named another sender than its cookie's; the "
                          "cookie's is used")
-            if (wait := limits.wait_seconds("sender", sender)) is not None:
+            if limits is not None and (wait := limits.wait_seconds("sender",
+                                                                   sender)) is not None:
                 return _too_many(wait)
         key = message_key(gateway, sender, message_id)
         if choice:
@@ -244,10 +245,11 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
             if not sender or len(sender) > 128:
                 return JSONResponse({"error": "'sender' is required"}, status_code=400)
         else:
-            if (wait := limits.wait_seconds("poll", _client_address(request))) is not None:
+            if limits is not None and (wait := limits.wait_seconds(
+                    "poll", _client_address(request))) is not None:
                 return _too_many(wait)
-            sender = cookies.read(request)  # the query's sender is not trusted
-            if sender is None:
+            sender = cookies.read(request) or ""  # the query's sender is not trusted
+            if not sender:
                 return JSONResponse({"replies": [], "pending": False})
         contact_id = gateway.find_contact(Channel.WEB, sender)
         if contact_id is None:
