@@ -318,7 +318,7 @@ class Gateway:
         self.settings = settings
         self.db = db
         self.rasa = rasa
-        self.answerer = Answerer(rasa)
+        self.answerer = Answerer(rasa, db)
         self.vault = IdentityVault(settings.data_key)
         self.senders: dict[str, Sender] = dict(senders or {})
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -342,7 +342,6 @@ class Gateway:
         self.concurrency = settings.gateway_concurrency
         self.send_concurrency = settings.outbox_concurrency
         # Follow-up requests: erasing data after a turn, notifying partners (docs/REQUESTS.md).
-        self.tracker_eraser = privacy.TrackerEraser(rasa)
         self.notifier = PartnerNotifier.from_settings(settings, db, http or rasa.http)
         self._housekeeping_due = 0.0
         self._housekeeping_task: asyncio.Task | None = None
@@ -559,18 +558,20 @@ class Gateway:
         next_scan = 0.0
         while not stop.is_set():
             try:
-                if await self._rasa_available():
-                    if loop.time() >= next_scan:
-                        next_scan = loop.time() + self.settings.worker_poll_seconds
-                        for contact_id, channel in self._pending_contacts(self.concurrency * 4):
-                            # An active contact's worker looks for its next message itself.
-                            if contact_id not in self._active:
-                                self._ready.add(contact_id, channel)
-                    for contact_id, first in self._claim_ready(self.concurrency - len(tasks)):
-                        task = asyncio.create_task(self._process_contact(contact_id, first))
-                        tasks.add(task)
-                        task.add_done_callback(tasks.discard)
-                        task.add_done_callback(lambda _t: self._wake_inbox.set())
+                # Choices need no Rasa: while it is away, only typed text waits for it.
+                rasa_up = await self._rasa_available()
+                if loop.time() >= next_scan:
+                    next_scan = loop.time() + self.settings.worker_poll_seconds
+                    for contact_id, channel in self._pending_contacts(
+                            self.concurrency * 4, typed_text_too=rasa_up):
+                        # An active contact's worker looks for its next message itself.
+                        if contact_id not in self._active:
+                            self._ready.add(contact_id, channel)
+                for contact_id, first in self._claim_ready(self.concurrency - len(tasks)):
+                    task = asyncio.create_task(self._process_contact(contact_id, first))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    task.add_done_callback(lambda _t: self._wake_inbox.set())
                 self._acknowledge_waiting()
                 await self._housekeeping()
             except Exception:  # the loop must survive anything; the messages are stored
@@ -600,9 +601,7 @@ class Gateway:
     async def _housekeep(self) -> None:
         try:
             await self.notifier.send_due()
-            if self.rasa_up:
-                await privacy.finish_erasures(self.db, self.tracker_eraser,
-                                              self.settings.media_dir)
+            await privacy.finish_erasures(self.db, self.settings.media_dir)
         except Exception:
             log.exception("housekeeping: notifications or erasures failed")
         now = self.clock()
@@ -634,10 +633,12 @@ class Gateway:
             log.info("rasa: available")
         return True
 
-    def _pending_contacts(self, limit: int) -> list[tuple[str, str]]:
+    def _pending_contacts(self, limit: int, typed_text_too: bool = True) -> list[tuple[str, str]]:
         """The scan: (contact, channel) with a message due, oldest first (whoever stored
         it), at most `limit` (plus those in Rasa) of each channel: a backlog on one channel
-        does not hide the others' messages from the scan."""
+        does not hide the others' messages from the scan. Without `typed_text_too` (Rasa is
+        away), only contacts whose oldest message needs no NLU (a choice, a location, a voice
+        note, a private input)."""
         now = utcnow()
         due = or_(_I.c.next_attempt_at.is_(None), _I.c.next_attempt_at <= now)
         first = func.min(_I.c.id)
@@ -646,6 +647,11 @@ class Gateway:
                                                  order_by=first).label("rank"))
                    .where(_I.c.status == "pending", due)
                    .group_by(_I.c.channel, _I.c.contact_id).subquery())
+        if not typed_text_too:
+            oldest = _I.alias("oldest")
+            waiting = (select(waiting).join(oldest, oldest.c.id == waiting.c.first)
+                       .where(or_(oldest.c.kind != InboundKind.TEXT.value,
+                                  oldest.c.text.is_(None))).subquery())
         with self.db.session() as session:
             return [(row.contact_id, row.channel) for row in session.execute(
                 select(waiting.c.contact_id, waiting.c.channel)
@@ -741,11 +747,10 @@ class Gateway:
         None when the lease was let go, or _PAUSE when processing should pause."""
         try:
             answered = await self.answerer.answer(row, contact)
-        except RasaUnavailable as exc:
+        except RasaUnavailable as exc:  # typed text: it waits; the scan finds it once Rasa is up
             log.warning("rasa: unavailable (%s); message %s waits", exc, row.id)
             self.rasa_up = False
             self._rasa_down_until = utcnow() + timedelta(seconds=1)
-            self._ready.add(contact.id, row.channel)
             return _PAUSE
         except Exception as exc:
             log.exception("inbox: message %s failed", row.id)
@@ -755,8 +760,7 @@ class Gateway:
         if erase_requested:
             self._addresses.pop(contact.id, None)
             try:  # "erase my data" is carried out here, once the turn that asked for it is over
-                await privacy.after_turn(self.db, self.tracker_eraser, contact.id,
-                                         self.settings.media_dir)
+                await privacy.after_turn(self.db, contact.id, self.settings.media_dir)
             except Exception:
                 log.exception("privacy: erasure after turn failed; finish_erasures retries")
         return following
@@ -853,7 +857,8 @@ class Gateway:
             self._wake_outbox.set()
 
     def _acknowledge_waiting(self) -> None:
-        """Tell users whose message has waited too long that it is safe with us."""
+        """Tell users whose typed message has waited too long for Rasa that it is safe with
+        us (choices need no Rasa: they are answered)."""
         if self.rasa_up:
             return
         cutoff = utcnow() - timedelta(seconds=self.settings.ack_after_seconds)
@@ -863,6 +868,7 @@ class Gateway:
                 select(InboxMessage).where(
                     InboxMessage.status == "pending", InboxMessage.acknowledged.is_(False),
                     InboxMessage.received_at <= cutoff,
+                    InboxMessage.kind == InboundKind.TEXT.value, InboxMessage.text.is_not(None),
                 ).order_by(InboxMessage.id).limit(200)
             ).all()
             acknowledged_contacts: set[str] = set()

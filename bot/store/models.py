@@ -293,3 +293,18 @@ class UnderstandingMiss(Base):
     suggested: Mapped[list[str] | None] = mapped_column(JSON)
     chosen: Mapped[str | None] = mapped_column(String(64))
     chosen_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConversationState(Base):
+    """What the dialogue remembers of a contact (`bot.actions.dialogue.State` as a dict: the
+    language, country, flow step, history, guide progress), and when the contact last wrote,
+    so that a message after a pause is read as a return. Deleted with the contact's data."""
+
+    __tablename__ = "conversation_states"
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    slots: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_user_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
-"""The gateway's guarantees, with Rasa replaced by an httpx transport (Rasa is outside us)."""
+"""The gateway's guarantees, with Rasa replaced by an httpx transport (Rasa is outside us) and
+the dialogue by an echo (the dialogue has its own tests)."""
 
 from __future__ import annotations
 
@@ -6,38 +7,51 @@ import asyncio
 import json
 import sqlite3
 from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from bot.config import load_settings
 from bot.core.gateway import Gateway
-from bot.core.messages import Channel, Inbound, InboundKind
+from bot.core.messages import Channel, Choice, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
-from bot.store.models import InboxMessage, OutboxMessage
+from bot.store.models import ConversationState, InboxMessage, OutboxMessage
 
 
 class FakeRasa:
-    """Answers like Rasa's REST channel; can be switched off to simulate a restart."""
+    """Answers like Rasa's NLU server (`/status`, `/model/parse`); can be switched off to
+    simulate a restart. `received`: what the dialogue got (the turn's text and metadata)."""
 
     def __init__(self):
         self.up = True
+        self.parsed: list[str] = []
         self.received: list[dict] = []
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         if not self.up:
             raise httpx.ConnectError("connection refused", request=request)
         if request.method == "GET":
-            return httpx.Response(200, json={"status": "ok"})
+            return httpx.Response(200, json={"model_file": "nlu.tar.gz"})
         body = json.loads(request.content)
-        self.received.append(body)
-        return httpx.Response(200, json=[{
-            "recipient_id": body["sender"],
-            "custom": {"text": f"echo {body['message']}", "lang": "fr",
-                       "choices": [{"id": "menu:a", "title": "A"},
-                                   {"id": "menu:b", "title": "B"}]},
-        }])
+        self.parsed.append(body["text"])
+        return httpx.Response(200, json={"text": body["text"], "entities": [],
+                                         "intent": {"name": "greet", "confidence": 0.9}})
+
+
+class EchoDialogue:
+    """The dialogue, echoing the turn's text with two choices (menu:a, menu:b)."""
+
+    def __init__(self, received: list[dict]):
+        self.received = received
+
+    def respond(self, contact_id, slots, understood):
+        self.received.append({"message": understood.text, "metadata": understood.metadata,
+                              "intent": understood.intent, "slots": slots})
+        return [Reply(f"echo {understood.text}", lang="fr",
+                      choices=[Choice("menu:a", "A"), Choice("menu:b", "B")])], {
+            "turns": int(slots.get("turns", 0)) + 1}
 
 
 @pytest.fixture
@@ -49,6 +63,7 @@ def world(tmp_path):
     rasa = FakeRasa()
     http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
     gateway = Gateway(settings, db, RasaClient("http://rasa.test", http))
+    gateway.answerer.dialogue = EchoDialogue(rasa.received)
     yield gateway, rasa, db, tmp_path
     db.dispose()
 
@@ -254,3 +269,48 @@ async def test_a_receipt_of_the_template_leaves_the_held_reply_waiting(world):
         statuses = {row.provider_message_id: row.status
                     for row in session.query(OutboxMessage).all()}
     assert statuses == {"wamid.template": "held", "wamid.other": "delivered"}
+
+
+def choice(message_id: str, choice_id: str, address: str = "+22370000001") -> Inbound:
+    return Inbound(Channel.WEB, message_id, address, InboundKind.CHOICE, choice_id=choice_id)
+
+
+async def test_while_rasa_is_down_a_pressed_button_is_answered_and_text_waits(world):
+    gateway, rasa, _, _ = world
+    rasa.up = False
+    pressed = gateway.accept(choice("c1", "menu:main"))
+    assert await run_until_settled(gateway, pressed.inbox_id)
+    assert not gateway.is_pending(pressed.inbox_id)
+    assert [r.text for r in gateway.take_web_replies(pressed.contact_id, pressed.inbox_id)] \
+        == ['echo /choose{"choice": "menu:main"}']
+    typed = gateway.accept(text("t1", "autorisation"))
+    assert await run_until_settled(gateway, typed.inbox_id)  # acknowledged, not answered
+    assert gateway.is_pending(typed.inbox_id)
+    # A button pressed after the waiting text waits behind it: the order is kept.
+    later = gateway.accept(choice("c2", "menu:a"))
+    stop = asyncio.Event()
+    worker = asyncio.create_task(gateway.run_inbox_worker(stop))
+    await asyncio.sleep(0.5)
+    assert gateway.is_pending(later.inbox_id)
+    stop.set()
+    await worker
+    assert rasa.parsed == []
+    assert [m["message"] for m in rasa.received] == ['/choose{"choice": "menu:main"}']
+
+
+async def test_the_dialogue_state_is_kept_between_turns_and_a_return_is_told(world):
+    gateway, rasa, db, _ = world
+    first = gateway.accept(text("m1", "bonjour"))
+    assert await run_until_settled(gateway, first.inbox_id)
+    second = gateway.accept(choice("c1", "menu:a"))
+    assert await run_until_settled(gateway, second.inbox_id)
+    assert [m["slots"] for m in rasa.received] == [{}, {"turns": 1}]
+    assert "returning" not in rasa.received[-1]["metadata"]
+    assert rasa.received[-1]["metadata"]["channel"] == "web"
+    with db.session() as session:
+        state = session.get(ConversationState, first.contact_id)
+        assert state.slots == {"turns": 2}
+        state.last_user_at = state.last_user_at - timedelta(minutes=61)
+    third = gateway.accept(choice("c2", "menu:b"))
+    assert await run_until_settled(gateway, third.inbox_id)
+    assert rasa.received[-1]["metadata"]["returning"] is True
