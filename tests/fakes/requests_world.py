@@ -1,5 +1,5 @@
 """The pipeline for follow-up request tests: the real gateway and store, on SQLite or on a
-fresh PostgreSQL database, with Rasa replaced by `InProcessRasa` (our real action, in process).
+fresh PostgreSQL database, with Rasa's NLU replaced by `KeywordNLU` (a keyword table); the dialogue runs for real.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from bot.core.rasa_client import RasaClient
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.models import Base, OutboxMessage
-from tests.fakes.action_rasa import InProcessRasa
 from tests.fakes.harness import make_settings
+from tests.fakes.rasa import KeywordNLU
 
 PG_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -46,7 +46,7 @@ def fresh_postgres() -> tuple[str, Any]:
 class World:
     """A miner chatting through the gateway on one channel."""
 
-    def __init__(self, gateway: Gateway, rasa: InProcessRasa, db: Database,
+    def __init__(self, gateway: Gateway, rasa: KeywordNLU, db: Database,
                  channel: Channel = Channel.WHATSAPP, address: str = "+22376000001"):
         self.gateway, self.rasa, self.db = gateway, rasa, db
         self.channel, self.address = channel, address
@@ -124,7 +124,7 @@ async def world(database_url, tmp_path):
                              ack_after_seconds=60.0)
     db = Database(settings.database_url)
     db.upgrade()
-    rasa = InProcessRasa()
+    rasa = KeywordNLU()
     http = httpx.AsyncClient(transport=rasa.transport())
     gateway = Gateway(settings, db, RasaClient("http://rasa.test", http))
     stop = asyncio.Event()
