@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.dialogue import State, Talk, Turn
-from bot.actions.dispatch import ActionDispatch
 
 THEMES = ["menu:formalisation", "menu:licensing", "menu:safe_practice", "menu:protection"]
 
@@ -126,34 +122,6 @@ def test_group_guide_progress_is_remembered():
     resumed = later.press("flow:group:start")
     assert "flow:group:opt:scoops" in ids(resumed)
     assert "1" in text(resumed)
-
-
-class _Tracker(Tracker):
-    @classmethod
-    def with_message(cls, intent: str, entities=None, slots=None, metadata=None):
-        return cls("c_test", slots or {}, {"intent": {"name": intent, "confidence": 1.0},
-                                           "entities": entities or [], "text": "x",
-                                           "metadata": metadata or {}},
-                   [], False, None, {}, "action_listen")
-
-
-async def test_the_action_sends_json_payloads_and_sets_only_changed_slots():
-    dispatcher = CollectingDispatcher()
-    tracker = _Tracker.with_message(
-        "choose", entities=[{"entity": "choice", "value": "country:SN"}],
-        slots={"language": "fr"})
-    events = await ActionDispatch().run(dispatcher, tracker, {})
-    assert dispatcher.messages[0]["custom"]["country"] == "SN"
-    assert dispatcher.messages[0]["custom"]["choices"][0]["id"] == "menu:formalisation"
-    assert SlotSet("country", "SN") in events
-    assert all(e["name"] != "language" for e in events)
-
-
-async def test_the_gateways_memory_fills_a_lost_tracker():
-    dispatcher = CollectingDispatcher()
-    tracker = _Tracker.with_message("sell_gold", metadata={"language": "fr", "country": "GN"})
-    await ActionDispatch().run(dispatcher, tracker, {})
-    assert "BCRG" in dispatcher.messages[0]["custom"]["text"]
 
 
 def test_a_first_message_in_bambara_proposes_bambara_then_answers_the_question():

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from bot.actions import flows as _flows  # noqa: F401  (registers the flows)
 from bot.actions.dialogue import State, Talk, Turn
-from bot.actions.dispatch import turn_from_tracker
 from bot.core.normalize import normalize
 from bot.core.privacy import erase_contact_data
 from bot.store.misses import mask
@@ -170,17 +169,6 @@ def test_no_other_topics_in_the_protection_flow(db):
                              metadata={"other_intents": ["sell_gold", "mercury_health"]}))
     assert all(r.sensitive for r in replies)
     assert not any(c.startswith("answer:") for c in ids(replies))
-
-
-def test_the_classifiers_guess_under_a_fallback_reaches_the_turn():
-    class Tracker:
-        latest_message = {"text": "kel prix", "intent": {"name": "nlu_fallback", "confidence": 0.6},
-                          "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.6},
-                                             {"name": "sell_gold", "confidence": 0.42}],
-                          "entities": [], "metadata": {"channel": "web"}}
-
-    turn = turn_from_tracker(Tracker())
-    assert (turn.intent, turn.guess, turn.confidence) == ("nlu_fallback", "sell_gold", 0.42)
 
 
 def test_a_message_surely_off_topic_gets_no_mining_suggestions_but_is_kept(db):
