@@ -77,9 +77,10 @@ async def chat_once(http: httpx.AsyncClient, stack: Stack, sender: str, text: st
 
 
 async def rasa_once(http: httpx.AsyncClient, stack: Stack, sender: str, text: str) -> bool:
-    response = await http.post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                               json={"sender": sender, "message": text}, timeout=120)
-    return response.status_code == 200 and bool(response.json())
+    """Rasa alone: its NLU reading of the text (all Rasa does in a turn now)."""
+    response = await http.post(f"{stack.rasa_url}/model/parse", json={"text": text},
+                               params={"token": stack.rasa_token}, timeout=120)
+    return response.status_code == 200 and bool(response.json().get("intent"))
 
 
 async def sequential(stack: Stack, count: int) -> tuple[list[float], list[float]]:
@@ -947,7 +948,6 @@ def main() -> None:
         # would otherwise answer in place of ours (and survive our fault run).
         stack = Stack.create(workdir, usual_ports=False, database_url=database_url,
                              extra_env={"LOG_LEVEL": "WARNING"},
-                             tracker_url=setup.tracker_url, redis_url=setup.redis_url,
                              rasa_workers=setup.rasa_workers)
         stack.extra_env.update(channel_env(telegram, graph, stack.app_port))
         meter = CpuMeter(stack, setup.servers)
