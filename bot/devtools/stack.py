@@ -65,6 +65,9 @@ def _die_with_parent() -> Callable[[], None]:
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
+# Rasa's credentials: no channel at all (deploy/rasa-credentials.yml is the same file).
+NO_CHANNELS = "# No channel: Rasa serves only its NLU model (/model/parse).\n{}\n"
+
 
 def spawn(args: list[str], *, cwd: Path, env: dict[str, str], log) -> subprocess.Popen:
     """Start one of our processes: in its own session (a Ctrl-C in the terminal reaches only
@@ -231,11 +234,13 @@ class Stack:
 
     @property
     def rasa_workdir(self) -> Path:
-        """Rasa runs in an empty folder of its own: no endpoints.yml or credentials.yml there,
-        so it serves only the NLU model (`/model/parse`, `/status`), with no tracker store,
-        no lock store, no action server and no channel webhooks."""
+        """Rasa runs in a folder of its own, with no endpoints.yml (no tracker store, lock
+        store or action server) and NO_CHANNELS as its credentials (without a credentials
+        file Rasa would open its REST channel): it serves only the NLU model through its
+        API (`/model/parse`, `/status`, behind the token)."""
         path = self.workdir / "rasa"
         path.mkdir(parents=True, exist_ok=True)
+        (path / "credentials.yml").write_text(NO_CHANNELS)
         return path
 
     def start_rasa(self) -> None:
@@ -246,7 +251,8 @@ class Stack:
         # INFO logs no message text (Rasa logs a parsed text only at DEBUG): never --debug.
         self.processes["rasa"] = spawn(
             [str(RASA), "run", "--enable-api", "--auth-token", self.rasa_token,
-             "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model)],
+             "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model),
+             "--credentials", "credentials.yml"],
             cwd=self.rasa_workdir, env=env, log=self._log("rasa"))
 
     def start_app(self) -> None:

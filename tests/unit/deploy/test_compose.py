@@ -76,10 +76,12 @@ def test_rasa_serves_only_the_nlu_model():
     """No endpoints or credentials: no tracker store, lock store, action server or webhook
     (Rasa keeps no copy of any message); the API behind the token."""
     command = SERVICES["rasa"]["command"]
-    assert "--endpoints" not in command and "--credentials" not in command
+    assert "--endpoints" not in command
     assert "--debug" not in command and "--enable-api" in command
     assert command[command.index("--auth-token") + 1].startswith("${RASA_TOKEN:?")
-    assert [v.split(":")[1] for v in SERVICES["rasa"]["volumes"]] == ["/app/models"]
+    assert command[command.index("--credentials") + 1] == "/app/credentials.yml"
+    assert "./deploy/rasa-credentials.yml:/app/credentials.yml:ro" in SERVICES["rasa"]["volumes"]
+    assert yaml.safe_load((ROOT / "deploy" / "rasa-credentials.yml").read_text()) == {}
     assert not (ROOT / "nlu" / "endpoints.yml").exists()
     assert not (ROOT / "nlu" / "credentials.yml").exists()
 

@@ -7,7 +7,9 @@ import math
 from pathlib import Path
 
 import pytest
+import yaml
 
+from bot.config import ROOT
 from bot.devtools import bench
 from bot.devtools.stack import (
     ProcInfo,
@@ -17,6 +19,7 @@ from bot.devtools.stack import (
     process_tree,
 )
 
+
 def make_stack(tmp_path: Path, **kwargs) -> Stack:
     return Stack(app_port=8001, rasa_port=5006, workdir=tmp_path,
                  database_url=f"sqlite:///{tmp_path / 'assistant.db'}", **kwargs)
@@ -25,8 +28,8 @@ def make_stack(tmp_path: Path, **kwargs) -> Stack:
 # ---------------------------------------------------------------------------- Rasa, NLU only
 
 def test_rasa_serves_only_the_nlu_model(tmp_path, monkeypatch):
-    """No endpoints.yml or credentials.yml where Rasa runs: no tracker store, lock store,
-    action server or channel webhook; the API (`/model/parse`) behind a token."""
+    """No endpoints.yml where Rasa runs (no tracker store, lock store or action server) and
+    credentials with no channel (no webhook); the API (`/model/parse`) behind a token."""
     from bot.devtools import stack as stack_module
 
     fake = tmp_path / "rasa"
@@ -40,8 +43,11 @@ def test_rasa_serves_only_the_nlu_model(tmp_path, monkeypatch):
     assert stack.processes["rasa"].wait(10) == 0
     args = (tmp_path / "w" / "args").read_text().split()
     assert args[:4] == ["run", "--enable-api", "--auth-token", stack.rasa_token]
-    assert "--endpoints" not in args and "--credentials" not in args and "--debug" not in args
-    assert (tmp_path / "w" / "files").read_text() == ""  # Rasa's folder is empty
+    assert "--endpoints" not in args and "--debug" not in args
+    assert args[args.index("--credentials") + 1] == "credentials.yml"
+    assert (tmp_path / "w" / "files").read_text() == "credentials.yml\n"
+    assert yaml.safe_load((tmp_path / "w" / "rasa" / "credentials.yml").read_text()) == {}
+    assert (ROOT / "deploy" / "rasa-credentials.yml").read_text() == stack_module.NO_CHANNELS
 
 
 # ---------------------------------------------------------------------------- process table
