@@ -1,4 +1,4 @@
-"""The disclosure safety net through the real stack: web chat -> app -> real Rasa -> actions.
+"""The disclosure safety net through the real stack: web chat -> app -> real Rasa NLU -> dialogue.
 
 A disclosure written in everyday words, which the trained model does not read as
 `violence_help`, must still reach the hotline; a doubtful one is offered confidential help
