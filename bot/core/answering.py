@@ -125,7 +125,7 @@ class Answerer:
         if dialogue is None:  # the app's dialogue; imported here, bot.core never imports it
             from bot.conversation import TalkDialogue
 
-            dialogue = TalkDialogue()
+            dialogue = TalkDialogue(db)
         self.dialogue = dialogue
 
     @staticmethod

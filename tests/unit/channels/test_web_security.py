@@ -22,13 +22,15 @@ from starlette.testclient import TestClient
 from bot.channels import web
 from bot.config import ROOT, load_settings
 from bot.core.gateway import Gateway
-from bot.core.messages import Channel
+from bot.core.messages import Channel, Reply
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
 from bot.store.models import InboxMessage
 
 
 class FakeRasa:
+    """Rasa's NLU (/status, /model/parse) and, standing in for the dialogue, an echo."""
+
     def __init__(self):
         self.up = True
         self.received: list[dict] = []
@@ -37,11 +39,14 @@ class FakeRasa:
         if not self.up:
             raise httpx.ConnectError("connection refused", request=request)
         if request.method == "GET":
-            return httpx.Response(200, json={"status": "ok"})
-        body = json.loads(request.content)
-        self.received.append(body)
-        return httpx.Response(200, json=[{"recipient_id": body["sender"],
-                                          "custom": {"text": f"echo {body['message']}"}}])
+            return httpx.Response(200, json={"model_file": "nlu.tar.gz"})
+        text = json.loads(request.content)["text"]
+        return httpx.Response(200, json={"text": text, "entities": [],
+                                         "intent": {"name": "greet", "confidence": 0.9}})
+
+    def respond(self, contact_id, slots, understood):
+        self.received.append({"message": understood.text})
+        return [Reply(f"echo {understood.text}")], slots
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +69,7 @@ def running(tmp_path: Path, rasa: FakeRasa | None = None, **overrides):
     rasa = rasa or FakeRasa()
     gateway = Gateway(settings, db, RasaClient(
         "http://rasa.test", httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))))
+    gateway.answerer.dialogue = rasa
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
