@@ -24,7 +24,6 @@ from bot.store import dashboard as ds
 from bot.store import requests as store
 from bot.store.models import InboxMessage, MediaFile
 from tests.fakes.harness import RunningApp, make_settings
-from tests.fakes.rasa import default_reply
 from tests.fakes.telegram_api import FakeTelegramAPI, text_update
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -54,7 +53,6 @@ def running(tmp_path, rasa, monkeypatch):
     pytest.importorskip("playwright", reason="playwright (requirements/dev.in) not installed")
     telegram = FakeTelegramAPI(TOKEN).start()
     rasa.reset()
-    rasa.respond = default_reply
     monkeypatch.setattr(TelegramChannel, "SEND_TIMEOUT", 1.0)
     settings = make_settings(
         tmp_path, rasa.url, dashboard_cookie_secure=False, telegram_bot_token=TOKEN,
