@@ -204,7 +204,8 @@ async def test_a_reply_waiting_for_a_retry_is_not_overtaken(database_url):
     http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
     sender = RecordingSender(fail={"ok first"})
     gateway = rasa.serve(Gateway(settings, Database(database_url),
-                                 RasaClient("http://rasa.test", http), senders={"telegram": sender}))
+                                 RasaClient("http://rasa.test", http),
+                                 senders={"telegram": sender}))
     stop = asyncio.Event()
     workers = [asyncio.create_task(gateway.run_inbox_worker(stop)),
                asyncio.create_task(gateway.run_outbox_worker(stop))]
