@@ -2,15 +2,14 @@
 
 With the documented defaults, 90 days after a message its text, payload and media are gone
 (unless the media is attached to a request still open), replies likewise; 12 months after a
-request was closed or resolved it is anonymised; Rasa's tracker events go after 90 days while
-a SQL tracker exists. The gateway's housekeeping runs the job; the clock is injected.
+request was closed or resolved it is anonymised; what the dialogue remembers of a conversation
+(`conversation_states`) goes 90 days after its last turn. The gateway's housekeeping runs the
+job; the clock is injected.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import time
 from datetime import timedelta
 
 import httpx
@@ -23,6 +22,7 @@ from bot.core.rasa_client import RasaClient
 from bot.core.retention import RetentionPolicy
 from bot.store import requests as store
 from bot.store.models import (
+    ConversationState,
     FollowUpRequest,
     InboxMessage,
     MediaFile,
@@ -55,15 +55,6 @@ def test_the_defaults_are_the_documented_ones(monkeypatch, tmp_path):
 
 
 async def test_housekeeping_expires_old_data_with_an_injected_clock(db, tmp_path, monkeypatch):
-    tracker_db = tmp_path / "rasa-tracker.db"
-    with sqlite3.connect(tracker_db) as connection:
-        connection.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, "
-                           "type_name TEXT, timestamp FLOAT, data TEXT)")
-        connection.executemany("INSERT INTO events (sender_id, type_name, timestamp, data) "
-                               "VALUES (?, 'user', ?, ?)",
-                               [("c_old", time.time(), '{"text": "vieux message"}')])
-    connection.close()
-    monkeypatch.setenv("RASA_TRACKER_DB_URL", f"sqlite:///{tracker_db}")
     settings = make_settings(tmp_path, "http://rasa.invalid", database_url=db.url,
                              media_dir=tmp_path / "media")
     http = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
@@ -98,9 +89,12 @@ async def test_housekeeping_expires_old_data_with_an_injected_clock(db, tmp_path
                                       summary="boue", attachments=[ids[2]])
         store.change_status(session, closed, "closed", actor="femima:awa")
         open_id, closed_id = open_request.id, closed.id
+        session.add(ConversationState(contact_id=contact_id, slots={"language": "fr"},
+                                      last_user_at=start, updated_at=start))
 
     await gateway._housekeep()  # day 0: nothing is old yet
     assert _count(db, InboxMessage) == 4 and _count(db, OutboxMessage) == 1
+    assert _count(db, ConversationState) == 1
 
     gateway.clock = lambda: start + timedelta(days=91)
     gateway._retention_due = None
@@ -114,9 +108,7 @@ async def test_housekeeping_expires_old_data_with_an_injected_clock(db, tmp_path
         assert session.get(FollowUpRequest, closed_id).attachments is None
     files = sorted(p.name for p in settings.media_dir.rglob("*") if p.is_file())
     assert files == [f"{ids[1]}.ogg"]
-    with sqlite3.connect(tracker_db) as connection:
-        assert connection.execute("SELECT count(*) FROM events").fetchone() == (0,)
-    connection.close()
+    assert _count(db, ConversationState) == 0
 
     gateway.clock = lambda: start + timedelta(days=366)
     gateway._retention_due = None
