@@ -128,16 +128,6 @@ class Answerer:
             dialogue = TalkDialogue(db)
         self.dialogue = dialogue
 
-    @staticmethod
-    def needs_rasa(row: InboxMessage, contact: ContactView) -> bool:
-        """Does answering this message need Rasa's NLU (typed text, not a choice)?"""
-        payload = row.payload or {}
-        if payload.get("private") or row.kind != InboundKind.TEXT.value:
-            return False
-        text = (row.text or "")[:MAX_TEXT_CHARS]
-        return (choice_match.match_choice(text, contact.last_choices or []) is None
-                and any(ch.isalnum() for ch in text))
-
     async def answer(self, row: InboxMessage, contact: ContactView) -> Answered:
         understood = await self.understand(row, contact)
         if isinstance(understood, list):
