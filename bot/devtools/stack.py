@@ -248,7 +248,9 @@ class Stack:
             raise RuntimeError(f"no trained model at {self.model}: run `make train`")
         env = self._env()
         env["SANIC_WORKERS"] = str(self.rasa_workers)
-        # INFO logs no message text (Rasa logs a parsed text only at DEBUG): never --debug.
+        # Rasa logs each parsed text at DEBUG (`processor.message.parse`): never below INFO,
+        # whatever LOG_LEVEL the app runs with.
+        env["LOG_LEVEL"] = "INFO"
         self.processes["rasa"] = spawn(
             [str(RASA), "run", "--enable-api", "--auth-token", self.rasa_token,
              "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model),

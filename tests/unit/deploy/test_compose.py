@@ -78,6 +78,7 @@ def test_rasa_serves_only_the_nlu_model():
     command = SERVICES["rasa"]["command"]
     assert "--endpoints" not in command
     assert "--debug" not in command and "--enable-api" in command
+    assert SERVICES["rasa"]["environment"]["LOG_LEVEL"] == "INFO"  # DEBUG logs parsed texts
     assert command[command.index("--auth-token") + 1].startswith("${RASA_TOKEN:?")
     assert command[command.index("--credentials") + 1] == "/app/credentials.yml"
     assert "./deploy/rasa-credentials.yml:/app/credentials.yml:ro" in SERVICES["rasa"]["volumes"]

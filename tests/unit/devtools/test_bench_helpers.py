@@ -33,9 +33,11 @@ def test_rasa_serves_only_the_nlu_model(tmp_path, monkeypatch):
     from bot.devtools import stack as stack_module
 
     fake = tmp_path / "rasa"
-    fake.write_text('#!/bin/sh\necho "$@" > ../args\nls -A > ../files\n')
+    fake.write_text('#!/bin/sh\necho "$@" > ../args\nls -A > ../files\n'
+                    'echo $LOG_LEVEL > ../level\n')
     fake.chmod(0o755)
     monkeypatch.setattr(stack_module, "RASA", fake)
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")  # the app's level does not reach Rasa
     model = tmp_path / "model.tar.gz"
     model.write_bytes(b"")
     stack = make_stack(tmp_path / "w", model=model, rasa_workers=2)
@@ -46,6 +48,7 @@ def test_rasa_serves_only_the_nlu_model(tmp_path, monkeypatch):
     assert "--endpoints" not in args and "--debug" not in args
     assert args[args.index("--credentials") + 1] == "credentials.yml"
     assert (tmp_path / "w" / "files").read_text() == "credentials.yml\n"
+    assert (tmp_path / "w" / "level").read_text() == "INFO\n"  # DEBUG would log the texts
     assert yaml.safe_load((tmp_path / "w" / "rasa" / "credentials.yml").read_text()) == {}
     assert (ROOT / "deploy" / "rasa-credentials.yml").read_text() == stack_module.NO_CHANNELS
 
