@@ -18,7 +18,7 @@ setup-rasa:
 train: setup
 	@$(APP_PY) -m bot.devtools.train
 
-## Start Rasa, the action server and the app on loopback; Ctrl-C stops them all.
+## Start Rasa (NLU only) and the app on loopback; Ctrl-C stops both (they die with the runner).
 run: setup train
 	@$(APP_PY) -m bot.devtools.run
 
