@@ -26,7 +26,7 @@ from bot.store.models import ChannelIdentity, Contact, InboxMessage, utcnow
 SHARE_LIMIT = 3  # the last typed messages a miner is offered to share with a partner
 MEDIA_LIMIT = 5  # voice notes and photos attached to one report
 # Messages not worth showing to a partner ("1", "ok", "merci").
-_NOT_WORTH_SHARING = re.compile(r"^\s*(\d{1,2}|menu|ok|oui|non|merci)?\s*[.!?]*\s*$", re.I)
+NOT_WORTH_SHARING = re.compile(r"^\s*(\d{1,2}|menu|ok|oui|non|merci)?\s*[.!?]*\s*$", re.I)
 
 # Where a call-back number comes from: typed in a sensitive step and kept encrypted on the
 # contact (`draft`), or the channel address the message came from (`channel`, WhatsApp).
@@ -132,8 +132,7 @@ class SqlRepository:
                 rows = session.execute(select(InboxMessage.id, InboxMessage.text).where(
                     InboxMessage.id.in_(shared_messages),
                     InboxMessage.contact_id == contact_id)).all()
-                texts = {row.id: " ".join((row.text or "").split()) for row in rows}
-                summary = "\n".join(texts[i] for i in shared_messages if texts.get(i)) or None
+                summary = shared_summary({row.id: row.text for row in rows}, shared_messages)
                 fields.update(summary=summary, share_conversation=summary is not None)
             request = store.create_request(session, contact_id=contact_id, category=category,
                                            channel=channel, **fields)  # type: ignore[arg-type]
@@ -174,7 +173,7 @@ class SqlRepository:
                        InboxMessage.text.is_not(None), InboxMessage.status == "done")
                 .order_by(InboxMessage.id.desc()).limit(SHARE_LIMIT * 3)).all()
         kept = [(row.id, " ".join(row.text.split())[:200]) for row in rows
-                if not _NOT_WORTH_SHARING.match(row.text)]
+                if not NOT_WORTH_SHARING.match(row.text)]
         return list(reversed(kept[:SHARE_LIMIT]))
 
     def media_since(self, contact_id: str | None, since: datetime | None) -> list[int]:
@@ -211,6 +210,12 @@ class SqlRepository:
             misses.record_choice(session, contact_id, answer_id)
 
 
+def shared_summary(texts: dict[int, str | None], ids: list[int]) -> str | None:
+    """The shared messages, in the order shown, one a line (None: nothing left to share)."""
+    lines = (" ".join((texts.get(i) or "").split()) for i in ids)
+    return "\n".join(line for line in lines if line) or None
+
+
 def _take_draft(session, contact_id: str | None) -> str | None:
     """The encrypted number typed in a sensitive step, forgotten on the contact."""
     contact = session.get(Contact, contact_id) if contact_id else None
@@ -220,6 +225,6 @@ def _take_draft(session, contact_id: str | None) -> str | None:
     return draft
 
 
-def default_repository() -> SqlRepository:
+def default_repository() -> Repository:
     """The app's repository (the database `bot.store.requests.database()` points at)."""
     return SqlRepository(store.database())

@@ -122,7 +122,7 @@ def test_group_guide_progress_is_remembered():
     chat.press(f"flow:group:done:{step_id}")
     assert chat.state.progress["group"] == {"option": "scoops", "done": [step_id]}
     # Days later, a new conversation with the same slots: the guide offers to resume.
-    later = Conversation(**{k: v for k, v in chat.state.to_slots().items()})
+    later = Conversation(**chat.state.to_slots())
     resumed = later.press("flow:group:start")
     assert "flow:group:opt:scoops" in ids(resumed)
     assert "1" in text(resumed)
