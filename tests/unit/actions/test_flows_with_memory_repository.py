@@ -288,3 +288,34 @@ def test_a_miss_is_kept_through_the_repository_and_a_chosen_suggestion_noted():
     chat.press("answer:gn_sell_gold")
     assert chat.repo.chosen == [(CONTACT, "gn_sell_gold")]
     assert chat.state.misunderstood == 0
+
+
+# ---- exactly what a turn changes in the state ------------------------------------------------
+def changes(state: State, turn: Turn) -> dict:
+    before = state.to_slots()
+    Talk(state, sender_id=CONTACT, repo=MemoryRepository()).respond(turn)
+    after = state.to_slots()
+    return {slot: after[slot] for slot in after if after[slot] != before[slot]}
+
+
+def test_a_pressed_country_changes_the_country_and_the_history_only():
+    state = State(language="fr")
+    assert changes(state, Turn(intent="choose", choice="country:SN")) == {
+        "country": "SN", "history": ["menu:main"]}
+
+
+def test_an_answer_changes_the_last_answer_and_the_history_only():
+    state = State(language="fr", country="ML", history=["menu:main"])
+    assert changes(state, Turn(intent="choose", choice="answer:retort")) == {
+        "last_answer": "retort", "history": ["menu:main", "answer:retort"]}
+
+
+def test_cancelling_a_report_changes_the_flow_only():
+    state = State(language="fr", country="ML",
+                  flow={"name": "report", "step": "place", "category": "accident"})
+    assert changes(state, Turn(intent="choose", choice="flow:report:cancel")) == {"flow": None}
+
+
+def test_an_unknown_button_counts_one_misunderstanding_and_nothing_else():
+    state = State(language="fr", country="ML")
+    assert changes(state, Turn(intent="choose", choice="nowhere:at-all")) == {"misunderstood": 1}
