@@ -11,6 +11,7 @@ bound to a session that has already closed.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from bot.store import misses
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.models import ChannelIdentity, Contact, InboxMessage, utcnow
+
+log = logging.getLogger(__name__)
 
 SHARE_LIMIT = 3  # the last typed messages a miner is offered to share with a partner
 MEDIA_LIMIT = 5  # voice notes and photos attached to one report
@@ -196,6 +199,7 @@ class SqlRepository:
             contact = session.get(Contact, contact_id)
             if contact is not None and contact.erase_requested_at is None:
                 contact.erase_requested_at = utcnow()
+                log.info("privacy: erasure requested by %s", contact_id)
 
     def keep_miss(self, *, contact_id: str, text: str, channel: str | None,
                   language: str | None, country: str | None, intent: str | None,
