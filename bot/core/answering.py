@@ -158,6 +158,7 @@ class Answerer:
         if kind == InboundKind.CHOICE and payload.get("choice_id"):
             return chosen(payload["choice_id"], metadata)
         if kind == InboundKind.TEXT:
+            metadata["original_text"] = row.text  # the message as typed, for the flows
             return await self.understand_text(row.text or "", contact, metadata)
         if kind == InboundKind.LOCATION and payload.get("location"):
             loc = payload["location"]
