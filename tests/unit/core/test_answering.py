@@ -100,7 +100,8 @@ async def test_typed_text_is_read_by_rasa_and_a_choice_is_not(db, contact):
     assert parsed == ["ou vendre l'or ?"]
     (first_slots, first), (second_slots, second), (_, private) = dialogue.turns
     assert (first.intent, first.guess, first.metadata) == (
-        "sell_gold", None, {"language": "fr", "country": "ML", "channel": "web"})
+        "sell_gold", None, {"language": "fr", "country": "ML", "channel": "web",
+                            "original_text": "Où vendre l'or ?"})
     assert (second.intent, second.choice, second.text) == (
         "choose", "menu:main", '/choose{"choice": "menu:main"}')
     assert (private.intent, private.choice) == ("choose", "flow:protection:input")
