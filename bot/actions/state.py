@@ -32,7 +32,7 @@ class Turn:
 
 @dataclass
 class State:
-    """What the assistant remembers about a conversation (kept as Rasa slots)."""
+    """What the assistant remembers about a conversation (kept in `conversation_states`)."""
 
     language: str | None = None
     country: str | None = None

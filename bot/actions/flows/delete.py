@@ -1,7 +1,7 @@
 """Erase my data: confirm, then the gateway erases after the turn (bot/core/privacy.py).
 
 Choice ids: `flow:delete:start`, `flow:delete:confirm`, `flow:delete:cancel`. Erased: channel
-identifiers, messages, consents, media and the Rasa tracker; requests stay, anonymised.
+identifiers, messages, consents, media and the conversation state; requests stay, anonymised.
 
 Nothing is erased by accident (issue 11, item 7):
 * the flow starts on an explicit request only: the `delete_data` intent predicted with a

@@ -2,7 +2,7 @@
 
 Choice ids: `flow:group:start`, `flow:group:opt:<option>`, `flow:group:step:<step>`,
 `flow:group:done:<step>`. Progress (the chosen form and the steps done) is kept per user in
-`State.progress["group"]`, which lives in the Rasa tracker store, so a leader can come back
+`State.progress["group"]`, kept in the app's `conversation_states`, so a leader can come back
 days later and continue where they stopped.
 """
 
