@@ -11,8 +11,8 @@
 
 SMTP settings: `SMTP_HOST` (unset: e-mail disabled), `SMTP_PORT` (587), `SMTP_FROM`,
 `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_STARTTLS` (default 1: STARTTLS with a verified
-certificate, never a fall-back to clear text; 0 only for a relay on a trusted network). `DASHBOARD_URL` is linked in the
-notifications when set.
+certificate, never a fall-back to clear text; 0 only for a relay on a trusted network).
+`DASHBOARD_URL` is linked in the notifications when set.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from bot.store.models import (
     OutboxMessage,
     RequestEvent,
 )
-from tests.fakes.requests_world import World, database_url, world  # noqa: F401  (fixtures)
+from tests.fakes.requests_world import World
 from tests.fakes.smtp import FakeSmtp
 
 PARTNERS = store.ReferenceData(

@@ -47,11 +47,11 @@ def fakes(telegram_api, rasa):
 
 
 def _settings(tmp_path, telegram_api, rasa, **overrides):
-    values = dict(telegram_bot_token=TOKEN,
-                  telegram_api_base_url=f"{telegram_api.url}/bot",
-                  telegram_api_file_url=f"{telegram_api.url}/file/bot",
-                  telegram_webhook_secret=SECRET,
-                  telegram_webhook_url="https://bot.example.org/webhooks/telegram")
+    values = {"telegram_bot_token": TOKEN,
+                  "telegram_api_base_url": f"{telegram_api.url}/bot",
+                  "telegram_api_file_url": f"{telegram_api.url}/file/bot",
+                  "telegram_webhook_secret": SECRET,
+                  "telegram_webhook_url": "https://bot.example.org/webhooks/telegram"}
     values.update(overrides)
     return make_settings(tmp_path, rasa.url, **values)
 

@@ -204,7 +204,7 @@ def test_exports_are_text_without_personal_identifiers(world):
     csv_text = client.get("/dashboard/export.csv").text
     rows = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
     assert rows[0][0] == "reference"
-    by_code = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    by_code = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     ordinary, protection = by_code[world.codes["femima"]], by_code[world.codes["FEMIMA"]]
     assert ordinary["description"].startswith("'=HYPERLINK")  # never a formula
     assert ordinary["category"] == "land_conflict"
