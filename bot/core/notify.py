@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from bot.core.messages import Choice, Reply
 from bot.i18n import N_, translator
 from bot.store import requests as store
-from bot.store.db import Database
+from bot.store.db import Database, rowcount
 from bot.store.models import Contact, FollowUpRequest, OutboxMessage, Partner, utcnow
 
 log = logging.getLogger(__name__)
@@ -215,11 +215,11 @@ class PartnerNotifier:
             jobs = []
             for request in rows:
                 # Claim it, so that two app processes never send the same notification.
-                claimed = session.execute(
+                claimed = rowcount(session.execute(
                     update(FollowUpRequest).where(
                         FollowUpRequest.id == request.id,
                         FollowUpRequest.notify_next_at == request.notify_next_at)
-                    .values(notify_next_at=now + CLAIM)).rowcount
+                    .values(notify_next_at=now + CLAIM)))
                 if claimed != 1:
                     continue
                 partner = session.get(Partner, request.partner_id) if request.partner_id else None
@@ -244,7 +244,7 @@ class PartnerNotifier:
 
     def _record(self, request_id: int, kind: str | None, error: str | None) -> None:
         with self.db.session() as session:
-            request = session.get(FollowUpRequest, request_id)
+            request = session.get_one(FollowUpRequest, request_id)
             if error is None:
                 request.notified_at, request.notify_error = utcnow(), None
                 store.add_event(session, request, "notified", message=kind, actor="system")
