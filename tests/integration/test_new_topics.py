@@ -30,6 +30,8 @@ QUESTIONS = {
     "sell_gold": "comment vérifier le poids et le prix avant de vendre mon or",
 }
 REPORT_FLOW = {"land_conflict", "extortion"}
+REPORT_CATEGORIES = ["land_conflict", "extortion", "accident", "pollution", "child_labour",
+                     "violence", "other"]
 # Phrasings the trained model (dae1084c3d2aeaa59090) sends to the fallback: a known NLU gap
 # (see docs/NLU.md), reached through the content search until the training data covers them.
 RETRIEVED = {"first_aid", "site_rehabilitation"}
@@ -78,8 +80,11 @@ def test_land_conflict_leads_to_the_report_flow(stack):
     chat.press("country:SN")
     chat.say("un conflit de terrain avec le village d'à côté pour notre dioura").has_choice(
         "flow:report:start")
-    started = chat.press("flow:report:start")
-    assert started.text and started.choices  # the request flow begins (its own tests go further)
+    started = chat.press("flow:report:start")  # the request flow begins (its tests go further)
+    assert started.text == "Quel est le problème ?"
+    assert [c["id"] for c in started.choices] == [
+        f"flow:report:cat:{category}" for category in REPORT_CATEGORIES] + [
+        "flow:report:cancel", "menu:main"]
 
 
 def test_a_bambara_question_on_illegal_levies_in_mali(chat):

@@ -295,7 +295,11 @@ def test_content_error_lists_every_problem(make_content):
         load_content(root)
     message = str(info.value)
     assert "answers/base.yml [retort]" in message and "answers/base.yml [cyanide]" in message
-    assert len(info.value.problems) >= 2
+    problems = info.value.problems
+    assert {(p.file, p.item) for p in problems} == {("answers/base.yml", "retort"),
+                                                    ("answers/base.yml", "cyanide")}
+    assert [p.message for p in problems if p.item == "cyanide"] == [
+        "related 'answer:ghost' points to nothing"]
     with pytest.raises(ContentError):
         get_content(root)
 
