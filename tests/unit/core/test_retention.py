@@ -20,13 +20,15 @@ from bot.config import load_settings
 from bot.core.gateway import Gateway
 from bot.core.messages import Channel, Inbound, InboundKind, Media
 from bot.core.rasa_client import RasaClient
-from bot.core.retention import RetentionPolicy
+from bot.core.retention import RetentionPolicy, RetentionReport, apply_retention
 from bot.store import requests as store
 from bot.store.models import (
+    Contact,
     FollowUpRequest,
     InboxMessage,
     MediaFile,
     OutboxMessage,
+    UnderstandingMiss,
     utcnow,
 )
 from tests.fakes.harness import make_settings
@@ -144,3 +146,38 @@ async def test_housekeeping_runs_retention_at_most_every_interval(db, tmp_path):
     await gateway._housekeep()
     assert len(runs) == 2
     await http.aclose()
+
+
+def test_apply_retention_counts_what_it_deleted_and_keeps_the_recent(db):
+    now = utcnow()
+    old, recent = now - timedelta(days=91), now - timedelta(days=89)
+    with db.session() as session:
+        contact = Contact()
+        session.add(contact)
+        session.flush()
+        for n, when in enumerate((old, old, recent)):
+            session.add(InboxMessage(channel="web", channel_message_id=f"m{n}", kind="text",
+                                     contact_id=contact.id, text=f"texte {n}", status="done",
+                                     received_at=when))
+            session.add(OutboxMessage(contact_id=contact.id, channel="web", status="sent",
+                                      payload={"text": f"réponse {n}"}, created_at=when))
+            session.add(UnderstandingMiss(contact_id=contact.id, text=f"incompris {n}",
+                                          created_at=when))
+        # A pending message or reply is never expired, however old.
+        session.add(InboxMessage(channel="web", channel_message_id="pending", kind="text",
+                                 contact_id=contact.id, text="en attente", received_at=old))
+        session.add(OutboxMessage(contact_id=contact.id, channel="web", status="pending",
+                                  payload={"text": "à envoyer"}, created_at=old))
+
+    report = apply_retention(db, RetentionPolicy(), now=now, tracker_db_url="")
+
+    assert report == RetentionReport(messages=2, replies=2, misses=2)
+    with db.session() as session:
+        assert sorted(session.scalars(select(InboxMessage.text))) == ["en attente", "texte 2"]
+        assert sorted(r["text"] for r in session.scalars(select(OutboxMessage.payload))) == [
+            "réponse 2", "à envoyer"]
+        assert session.scalars(select(UnderstandingMiss.text)).all() == ["incompris 2"]
+    assert apply_retention(db, RetentionPolicy(), now=now, tracker_db_url="") == RetentionReport()
+    off = RetentionPolicy(message_days=0, closed_request_days=0, tracker_days=0)
+    assert apply_retention(db, off, now=now + timedelta(days=1000),
+                           tracker_db_url="") == RetentionReport()
