@@ -324,8 +324,9 @@ def test_overview_counts_only_what_the_user_sees(fresh_world):
             ds.User.username == "femima-caseworker")))
         data = ds.overview(session, me, ds.Filters())
         assert data.total == 1 and dict(data.by_status) == {"resolved": 1}
-        assert data.median_first_reply_hours is not None
-        assert data.median_resolution_hours is not None
+        # Answered and resolved within the test's few seconds of its creation.
+        assert 0 <= data.median_first_reply_hours < 0.1
+        assert 0 <= data.median_resolution_hours < 0.1
         pact = ds.principal_of(session, session.scalar(select(ds.User).where(
             ds.User.username == "pact-viewer")))
         assert ds.overview(session, pact, ds.Filters()).total == 4  # never protection ones
