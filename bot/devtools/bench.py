@@ -22,7 +22,7 @@ and reports:
 - resident memory of the app, the action server and Rasa;
 - channel paths (issue 5): the same `--users` load through signed Telegram and WhatsApp
   webhook POSTs, each message timed from its POST to its answer reaching the fake Bot API /
-  Graph API (tests/fakes, run in this process), next to direct Rasa measured before and after;
+  Graph API (bot/testing, run in this process), next to direct Rasa measured before and after;
   throughput, p50/p95, lost, answered twice, and the gateway overhead at p95;
 - CPU per answered message in every load phase: CPU seconds (/proc/<pid>/stat utime+stime)
   used by the app, the action server, Rasa (with its forked workers), PostgreSQL and Redis
@@ -126,7 +126,7 @@ async def load(stack: Stack, path, users: int, concurrency: int, on_end=None) ->
 
 # ------------------------------------------------------------------------------------------
 # Channel paths (GitHub issue 5): Telegram and WhatsApp webhooks through the real Rasa, with
-# the loopback fakes of tests/fakes/ standing in for the Bot API and the Graph API.
+# the loopback fakes of bot/testing/ standing in for the Bot API and the Graph API.
 
 ACK_MSGID = "Nous avons bien reçu votre message. Nous vous répondons dès que possible."
 TELEGRAM_TOKEN = "123456:BENCH-token"
@@ -207,14 +207,14 @@ class Arrivals:
 
 
 def _fakes_module():
-    """tests.fakes lives next to bot/ (run the bench from the repository root)."""
+    """bot.testing lives next to bot/ (run the bench from the repository root)."""
     import sys
 
     from bot.config import ROOT
 
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from tests.fakes import graph_api, telegram_api
+    from bot.testing import graph_api, telegram_api
 
     return telegram_api, graph_api
 

@@ -29,7 +29,7 @@ from bot.store.models import (
     OutboxMessage,
     utcnow,
 )
-from tests.fakes.harness import make_settings
+from bot.testing.harness import make_settings
 
 ADDRESS = "+22376000777"
 
