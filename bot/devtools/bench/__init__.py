@@ -1,0 +1,1 @@
+"""`make bench` (python -m bot.devtools.bench): see __main__.py and docs/BENCH.md."""
