@@ -51,8 +51,11 @@ def prepare_worktree(repo: Path, ref: str, under: Path | None = None) -> Path:
         git(tree, "checkout", "--quiet", "--detach", commit)
         return tree
     under.mkdir(parents=True, exist_ok=True)
-    git(repo, "worktree", "prune")
-    git(repo, "worktree", "add", "--quiet", "--detach", str(tree), commit)
+    try:
+        git(repo, "worktree", "add", "--quiet", "--detach", str(tree), commit)
+    except subprocess.CalledProcessError:  # registered, but its folder was removed
+        git(repo, "worktree", "prune")
+        git(repo, "worktree", "add", "--quiet", "--detach", str(tree), commit)
     return tree
 
 
