@@ -181,8 +181,9 @@ def print_comparison(result: dict, labels: tuple[str, str]) -> None:
         print(f"-- {path} ({old['paths'][path]['answered']} / {new['paths'][path]['answered']}"
               f" messages answered)")
         for label, key in METRICS:
-            print(f"  {label:32} {_cell(old['paths'][path].get(key))}"
-                  f" {_cell(new['paths'][path].get(key))} {_cell(ratios[path][key], 2)}")
+            digits = 0 if key == "lost" else 1
+            print(f"  {label:32} {_cell(old['paths'][path].get(key), digits)}"
+                  f" {_cell(new['paths'][path].get(key), digits)} {_cell(ratios[path][key], 2)}")
     print("-- memory (sampled every 0.5 s during the whole run, each group at its peak)")
     for label, key in MEMORY:
         print(f"  {label:32} {_cell(old['peak_memory_mb'].get(key), 0)}"
