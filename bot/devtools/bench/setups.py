@@ -91,7 +91,9 @@ def production_setup(postgres_url: str, redis_url: str, rasa_workers: int,
     where = f"{server.host or 'localhost'}:{server.port or 5432}"
     workers = f"{rasa_workers} Rasa worker{'s' if rasa_workers > 1 else ''}"
     setup = Setup(name="production", database_url=database_url(postgres_url, app_db),
-                  rasa_workers=rasa_workers, servers=("postgres",), databases=databases,
+                  # Redis counts in both designs (every redis-server on the machine): what
+                  # serves a message costs the same wherever it runs.
+                  rasa_workers=rasa_workers, servers=("postgres", "redis"), databases=databases,
                   admin_url=admin_url,
                   lines=[("setup:", f"production (as docker-compose.yml), {workers}"),
                          ("  app database:", f"PostgreSQL {version} at {where}, database "
@@ -113,7 +115,6 @@ def production_setup(postgres_url: str, redis_url: str, rasa_workers: int,
                          f"embedded") from None
     setup.tracker_url = database_url(postgres_url, tracker_db)
     setup.redis_url = redis_url
-    setup.servers = ("postgres", "redis")
     setup.lines += [
         ("  Rasa tracker store:", f"PostgreSQL {version} at {where}, database {tracker_db}"),
         ("  Rasa lock store:", f"Redis {redis_version} at {redact(redis_url)}"),

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.devtools.bench import cpu as accounting
-from bot.devtools.bench import report, setups
+from bot.devtools import bench
 from bot.devtools.stack import (
     ProcInfo,
     Stack,
@@ -155,8 +154,8 @@ def test_group_alive_ignores_zombies_and_other_groups():
 
 # ---------------------------------------------------------------------------- CPU accounting
 
-def snapshot(at: float, bench_cpu: float, **groups: list[ProcInfo]) -> accounting.CpuSnapshot:
-    return accounting.CpuSnapshot(at=at, groups={name: {i.key: i for i in members}
+def snapshot(at: float, bench_cpu: float, **groups: list[ProcInfo]) -> bench.CpuSnapshot:
+    return bench.CpuSnapshot(at=at, groups={name: {i.key: i for i in members}
                                             for name, members in groups.items()},
                              bench=bench_cpu)
 
@@ -181,7 +180,7 @@ def test_cpu_per_message_from_two_snapshots():
                                info(52, 50, cpu=2.0, comm="postgres"),
                                info(53, 50, cpu=0.5, comm="postgres")],
                      redis=[info(60, 1, cpu=7.25, comm="redis-server")])
-    cpu = accounting.phase_cpu([before, after])
+    cpu = bench.phase_cpu([before, after])
     assert cpu["wall"] == 10.0
     seconds = cpu["seconds"]
     assert list(seconds) == ["app", "actions", "rasa", "postgres", "redis", "bench", "total",
@@ -196,16 +195,16 @@ def test_cpu_per_message_from_two_snapshots():
     assert seconds["total"] == pytest.approx(13.5)
     assert seconds["served"] == pytest.approx(12.0)  # all but the bench's own process
 
-    per_message = accounting.cpu_ms_per_message(cpu, 500)
+    per_message = bench.cpu_ms_per_message(cpu, 500)
     assert per_message["rasa"] == pytest.approx(14.0)
     assert per_message["postgres"] == pytest.approx(4.5)
     assert per_message["bench"] == pytest.approx(3.0)
     assert per_message["total"] == pytest.approx(27.0)
-    assert all(math.isnan(value) for value in accounting.cpu_ms_per_message(cpu, 0).values())
+    assert all(math.isnan(value) for value in bench.cpu_ms_per_message(cpu, 0).values())
 
 
 def test_embedded_phases_have_no_server_groups():
-    cpu = accounting.phase_cpu([snapshot(0.0, 0.0, app=[info(10, 1, cpu=1.0)], actions=[], rasa=[]),
+    cpu = bench.phase_cpu([snapshot(0.0, 0.0, app=[info(10, 1, cpu=1.0)], actions=[], rasa=[]),
                            snapshot(2.0, 0.5, app=[info(10, 1, cpu=2.0)], actions=[], rasa=[])])
     assert set(cpu["seconds"]) == {"app", "actions", "rasa", "bench", "total", "served"}
     assert cpu["seconds"]["total"] == pytest.approx(1.5)
@@ -219,7 +218,7 @@ def test_a_killed_and_restarted_rasa_counts_both_lives():
                                      info(32, 30, cpu=14.0)])
     before_kill = snapshot(5.0, 0.0, rasa=old)
     end = snapshot(60.0, 0.0, rasa=[info(40, 1, cpu=30.0), info(41, 40, cpu=5.0)])
-    cpu = accounting.phase_cpu([start, before_kill, end])
+    cpu = bench.phase_cpu([start, before_kill, end])
     assert cpu["seconds"]["rasa"] == pytest.approx(12.0 + 35.0)
     assert cpu["wall"] == 60.0
 
@@ -229,18 +228,18 @@ def test_a_reused_pid_is_a_new_process():
     after = snapshot(1.0, 0.0, postgres=[info(50, 1, cpu=3.0, reaped=4.5),
                                          info(51, 50, cpu=0.25, start=99)])
     # the old 51 used 0.5 s more and was reaped; the new 51 used 0.25 s
-    assert accounting.phase_cpu([before, after])["seconds"]["postgres"] == pytest.approx(0.75)
+    assert bench.phase_cpu([before, after])["seconds"]["postgres"] == pytest.approx(0.75)
 
 
 def test_answered_messages_of_a_phase():
-    assert report.answered({"latencies": [0.1] * 10, "lost": 2}) == 8  # load(): all timed
-    assert report.answered({"records": [{}] * 12, "latencies": [0.1] * 11, "lost": 1}) == 11
+    assert bench.answered({"latencies": [0.1] * 10, "lost": 2}) == 8  # load(): all timed
+    assert bench.answered({"records": [{}] * 12, "latencies": [0.1] * 11, "lost": 1}) == 11
 
 
 def test_cpu_table_prints_a_dash_for_groups_not_in_the_setup(capsys):
     cpu = {"seconds": {"app": 1.0, "actions": 0.5, "rasa": 2.0, "bench": 0.5, "total": 4.0},
            "wall": 2.0}
-    report.print_cpu([("web /api/chat", 100, cpu)])
+    bench.print_cpu([("web /api/chat", 100, cpu)])
     row = [line for line in capsys.readouterr().out.splitlines()
            if line.startswith("web /api/chat")][0]
     assert row.split() == ["web", "/api/chat", "100", "10.0", "5.0", "20.0", "-", "-", "5.0",
@@ -251,20 +250,20 @@ def test_cpu_table_prints_a_dash_for_groups_not_in_the_setup(capsys):
 
 def test_database_urls_of_the_production_setup():
     server = "postgresql://postgres@127.0.0.1:5432"
-    assert setups.database_url(server, "bench_x_app") == \
+    assert bench.database_url(server, "bench_x_app") == \
         "postgresql://postgres@127.0.0.1:5432/bench_x_app"
-    assert setups.database_url("postgresql+psycopg2://u:p%40w@db:6543/postgres", "t",
+    assert bench.database_url("postgresql+psycopg2://u:p%40w@db:6543/postgres", "t",
                               "postgresql+psycopg") == "postgresql+psycopg://u:p%40w@db:6543/t"
 
 
 def test_printed_urls_hide_the_password():
-    assert setups.redact("redis://:secret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
-    assert setups.redact("postgresql://u:pw@db:5432") == "postgresql://u:***@db:5432"
-    assert setups.redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert bench.redact("redis://:secret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert bench.redact("postgresql://u:pw@db:5432") == "postgresql://u:***@db:5432"
+    assert bench.redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
 
 
 def test_the_embedded_setup_is_make_runs(tmp_path):
-    setup = setups.embedded_setup(tmp_path)
+    setup = bench.embedded_setup(tmp_path)
     assert setup.database_url == f"sqlite:///{tmp_path / 'assistant.db'}"
     assert (setup.tracker_url, setup.redis_url, setup.rasa_workers, setup.servers) == \
         (None, None, 1, ())
