@@ -86,12 +86,12 @@ def parse_report(text: str) -> dict:
     if cpu_lines:
         header = cpu_lines[0].split()
         groups = header[header.index("answered") + 1:header.index("total")]
+        width = len(groups) + 3  # answered, the groups, total, cores busy
         for line in cpu_lines[1:]:
-            if line.startswith(" ") or len(line) < 29:
+            tokens = line.split()
+            if line.startswith(" ") or len(tokens) <= width or not tokens[-width].isdigit():
                 continue
-            name, cells = line[:28].strip(), line[28:].split()
-            if len(cells) < len(groups) + 2 or not cells[0].isdigit():
-                continue
+            name, cells = " ".join(tokens[:-width]), tokens[-width:]
             cpu = {group: _number(cell) for group, cell in zip(groups, cells[1:], strict=False)}
             entry = phases.setdefault(name, {})
             entry["answered"] = int(cells[0])

@@ -41,8 +41,8 @@ async def parse_once(http: httpx.AsyncClient, stack: Stack, sender: str, text: s
     return response.status_code == 200 and "intent" in response.json()
 
 
-DIRECT = {"rest": ("Rasa REST direct", rasa_once), "parse": ("Rasa /model/parse direct",
-                                                              parse_once)}
+# Names short enough for the tables' first column.
+DIRECT = {"rest": ("Rasa REST direct", rasa_once), "parse": ("Rasa NLU direct", parse_once)}
 
 
 def direct_path(stack: Stack, choice: str = "auto") -> tuple[str, Send]:

@@ -45,6 +45,7 @@ WhatsApp webhook            nan        -      nan     60      0        nan      
 == CPU ms per answered message (CPU seconds each group used during the phase / messages answered) ==
 phase                        answered      app  actions     rasa postgres    redis    bench    total cores busy
 Rasa REST direct before            60      0.3      1.4     26.0        -        -      2.6     30.3       1.10
+Rasa /model/parse direct before       60      0.2        -      7.2        -        -      2.5      9.8       0.46
 web /api/chat                      60     10.0      2.0     30.0        -        -      3.0     45.0       1.50
 Telegram webhook                   59     12.0      2.0     31.0        -        -      5.0     50.0       1.60
   rasa: the Rasa process and its forked children (Sanic workers); postgres, redis: every process of that
@@ -63,6 +64,9 @@ def test_the_old_benchs_printed_report_is_read():
     assert figures["phases"]["Telegram webhook"]["lost"] == 1
     assert figures["phases"]["WhatsApp webhook"]["rate"] is None  # nothing answered: nan
     assert figures["phases"]["Rasa REST direct before"]["answered"] == 60
+    # a name longer than the column pushes the cells right: still read
+    assert figures["phases"]["Rasa /model/parse direct before"] == {
+        "answered": 60, "cpu_ms": {"app": 0.2, "rasa": 7.2, "bench": 2.5}}
     assert figures["memory_mb"] == {"app": 180.0, "actions": 150.0, "rasa": 1170.0}
 
 
