@@ -26,6 +26,7 @@ import logging
 import math
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -34,11 +35,12 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from bot.channels import base
 from bot.channels.http import BadRequest, parse_json, read_body
 from bot.config import Settings
-from bot.core.gateway import Gateway
+from bot.core.gateway import Gateway, SendError, Sent
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.i18n import translator
 
@@ -175,8 +177,8 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
     open_mode = settings.web_chat_open
     if open_mode and not is_loopback(settings.host):
         raise RuntimeError("WEB_CHAT_OPEN lets any client speak as any sender: it is for "
-                           "local runs on loopback only (HOST is %r). Use WEB_CHAT_ENABLED."
-                           % settings.host)
+                           f"local runs on loopback only (HOST is {settings.host!r}). Use "
+                           "WEB_CHAT_ENABLED.")
     secret = settings.web_chat_secret or hashlib.sha256(
         b"web-chat-cookie:" + settings.data_key.encode()).hexdigest()
     cookies = SenderCookie(secret, secure=settings.web_chat_cookie_secure)
@@ -209,15 +211,16 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
         except BadRequest as exc:
             return exc.response()
         if open_mode:
-            sender = claimed
+            sender = claimed or ""  # required and checked not empty above
         else:
-            sender = cookies.read(request)
-            if sender is None:  # a new browser, or a cookie that is forged or expired
+            sender = cookies.read(request) or ""
+            if not sender:  # a new browser, or a cookie that is forged or expired
                 sender, issued = cookies.issue()
             elif claimed and claimed != sender:
                 log.info("web: a request named another sender than its cookie's; the "
                          "cookie's is used")
-            if (wait := limits.wait_seconds("sender", sender)) is not None:
+            if limits is not None and (wait := limits.wait_seconds("sender",
+                                                                   sender)) is not None:
                 return _too_many(wait)
         key = message_key(gateway, sender, message_id)
         if choice:
@@ -242,10 +245,11 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
             if not sender or len(sender) > 128:
                 return JSONResponse({"error": "'sender' is required"}, status_code=400)
         else:
-            if (wait := limits.wait_seconds("poll", _client_address(request))) is not None:
+            if limits is not None and (wait := limits.wait_seconds(
+                    "poll", _client_address(request))) is not None:
                 return _too_many(wait)
-            sender = cookies.read(request)  # the query's sender is not trusted
-            if sender is None:
+            sender = cookies.read(request) or ""  # the query's sender is not trusted
+            if not sender:
                 return JSONResponse({"replies": [], "pending": False})
         contact_id = gateway.find_contact(Channel.WEB, sender)
         if contact_id is None:
@@ -259,3 +263,29 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
         Route("/api/chat", chat, methods=["POST"]),
         Route("/api/chat/updates", updates, methods=["GET"]),
     ]
+
+
+class WebChat(base.ChannelAdapter):
+    """The web chat as a channel adapter: its routes (none when it is off), no background
+    work. Its replies are not pushed (`capabilities.pushed` is False): each HTTP answer takes
+    them from the outbox, so the outbox worker never calls `send`."""
+
+    name = Channel.WEB.value
+    capabilities = base.WEB
+
+    def __init__(self, settings: Settings, gateway: Gateway):
+        self.settings = settings
+        self.gateway = gateway
+
+    def routes(self) -> list[BaseRoute]:
+        return list(routes(self.gateway, self.settings))
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, address: str, reply: Reply, *,
+                   last_inbound_at: datetime | None = None) -> str | Sent | None:
+        raise SendError("web: replies are taken by the chat's HTTP answers", retryable=False)

@@ -141,7 +141,13 @@ class SendError(Exception):
 
 
 class Sender(Protocol):
-    """What a channel adapter provides to deliver replies."""
+    """What a channel adapter provides to deliver replies (bot.channels.base.ChannelAdapter
+    implements it)."""
+
+    @property
+    def holds_replies(self) -> bool:
+        """Replies may be held (`Sent.held`) until the user writes again (WhatsApp)."""
+        ...
 
     async def send(self, address: str, reply: Reply, *,
                    last_inbound_at: datetime | None = None) -> str | Sent | None:
@@ -399,7 +405,7 @@ class Gateway:
                 payload=record, status="pending", attempts=0, acknowledged=False,
                 received_at=now).scalar_one()
             released = 0
-            if getattr(self.senders.get(channel), "holds_replies", False):
+            if channel in self.senders and self.senders[channel].holds_replies:
                 released = _run(session, _RELEASE_HELD, b_contact=contact.id, b_now=now).rowcount
             if keep_media:  # fetched later by the channel; never dropped
                 session.add(MediaFile(inbox_id=inbox_id, contact_id=contact.id,
@@ -1022,7 +1028,7 @@ class Gateway:
         if address is None:  # the contact erased their data meanwhile
             self._mark(job, status="failed", last_error="no address")
             return False
-        if job.last_inbound_at is None and getattr(sender, "holds_replies", False):
+        if job.last_inbound_at is None and sender.holds_replies:
             # Not an answer to a message just received: if a reply is already held for this
             # user (a template went out), this one waits with it rather than send another.
             with self.db.session() as session:
