@@ -12,7 +12,7 @@ import pytest
 
 # The follow-up request pipeline's fixtures (`world`, `database_url`), shared by the
 # integration tests of requests.
-pytest_plugins = ["tests.fakes.requests_world"]
+pytest_plugins = ["bot.testing.requests_world"]
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

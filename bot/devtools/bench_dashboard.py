@@ -120,7 +120,7 @@ def run(database_url: str, n: int, label: str, exports: bool = True) -> list[str
 
     from bot.app import create_app
     from bot.store.db import Database
-    from tests.fakes.harness import make_settings
+    from bot.testing.harness import make_settings
 
     tmp = Path(tempfile.mkdtemp())
     settings = make_settings(tmp, "http://127.0.0.1:9", database_url=database_url,

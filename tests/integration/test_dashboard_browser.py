@@ -23,9 +23,9 @@ from bot.config import ROOT
 from bot.store import dashboard as ds
 from bot.store import requests as store
 from bot.store.models import InboxMessage, MediaFile
-from tests.fakes.harness import RunningApp, make_settings
-from tests.fakes.rasa import default_reply
-from tests.fakes.telegram_api import FakeTelegramAPI, text_update
+from bot.testing.harness import RunningApp, make_settings
+from bot.testing.rasa import default_reply
+from bot.testing.telegram_api import FakeTelegramAPI, text_update
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 

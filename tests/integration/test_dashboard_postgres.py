@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.store import dashboard as ds
 from bot.store.models import FollowUpRequest, OutboxMessage
-from tests.fakes.requests_world import fresh_postgres
+from bot.testing.requests_world import fresh_postgres
 from tests.unit.dashboard.conftest import build_world
 from tests.unit.dashboard.test_authorisation_matrix import TABLE
 

@@ -28,9 +28,9 @@ from bot.logging_setup import RedactIdentifiers
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.models import FollowUpRequest, RequestEvent
-from tests.fakes.action_rasa import InProcessRasa
-from tests.fakes.harness import make_settings
-from tests.fakes.requests_world import World
+from bot.testing.action_rasa import InProcessRasa
+from bot.testing.harness import make_settings
+from bot.testing.requests_world import World
 
 ADDRESS = "+22376000991"
 SUMMARY = "Les camions de Zirconax-Ouattara versent du cyanure dans le marigot Koulounkoro"

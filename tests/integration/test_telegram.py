@@ -12,10 +12,10 @@ import pytest
 
 from bot.channels.telegram import TelegramChannel
 from bot.store.models import OutboxMessage
-from tests.fakes.harness import RunningApp, make_settings
-from tests.fakes.rasa import default_reply
-from tests.fakes.server import wait_for
-from tests.fakes.telegram_api import (
+from bot.testing.harness import RunningApp, make_settings
+from bot.testing.rasa import default_reply
+from bot.testing.server import wait_for
+from bot.testing.telegram_api import (
     FakeTelegramAPI,
     callback_update,
     message_update,

@@ -15,8 +15,8 @@ from bot.core.messages import Channel, Location
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
 from bot.store.models import OutboxMessage
-from tests.fakes.action_rasa import InProcessRasa
-from tests.fakes.harness import make_settings
+from bot.testing.action_rasa import InProcessRasa
+from bot.testing.harness import make_settings
 
 ADDRESS = "+22376000001"
 

@@ -31,7 +31,7 @@ from bot.store.models import (
     UnderstandingMiss,
     utcnow,
 )
-from tests.fakes.harness import make_settings
+from bot.testing.harness import make_settings
 
 ADDRESS = "+22376000777"
 

@@ -19,8 +19,8 @@ from bot.core.rasa_client import RasaClient
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.models import Base, OutboxMessage
-from tests.fakes.action_rasa import InProcessRasa
-from tests.fakes.harness import make_settings
+from bot.testing.action_rasa import InProcessRasa
+from bot.testing.harness import make_settings
 
 PG_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

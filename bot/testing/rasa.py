@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.server import FaultInjector, LoopbackServer, Recorded, ServedFake
+from bot.testing.server import FaultInjector, LoopbackServer, Recorded, ServedFake
 
 DEFAULT_CHOICES = [{"id": "menu:main", "title": "Menu principal"},
                    {"id": "answer:mercury_health", "title": "Mercure et santé"}]
