@@ -1,4 +1,5 @@
-"""The HTTP application: web chat, channel webhooks, health; runs the inbox and outbox workers.
+"""The HTTP application: web chat, channel webhooks, health; runs the inbox and outbox workers
+and the housekeeping task.
 
 Run it with `python -m bot.app` (what `make run` does) or `uvicorn bot.app:create_app --factory`.
 """
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         if run_workers:
             tasks.append(asyncio.create_task(gateway.run_inbox_worker(stop)))
             tasks.append(asyncio.create_task(gateway.run_outbox_worker(stop)))
+            # Dead workers' leases, notifications, erasures, retention: beside the workers.
+            tasks.append(asyncio.create_task(gateway.run_housekeeping(stop)))
         for channel in channel_lifespans:
             await channel.start()
         log.info("app: ready on port %s (channels: %s)", settings.port,

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels.web import Waiters
 from bot.core.gateway import Gateway
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient
@@ -49,6 +50,7 @@ class World:
     def __init__(self, gateway: Gateway, rasa: InProcessRasa, db: Database,
                  channel: Channel = Channel.WHATSAPP, address: str = "+22376000001"):
         self.gateway, self.rasa, self.db = gateway, rasa, db
+        self.waiters = Waiters(gateway)  # subscribed before the first message
         self.channel, self.address = channel, address
         self._n = 0
         self.contact_id: str | None = None
@@ -62,7 +64,7 @@ class World:
         accepted = self.gateway.accept(inbound)
         self.contact_id = accepted.contact_id
         self.inbox_ids.append(accepted.inbox_id)
-        assert await self.gateway.wait_processed(accepted.inbox_id, 10), "not processed"
+        assert await self.waiters.wait_processed(accepted.inbox_id, 10), "not processed"
         with self.db.session() as session:
             rows = session.scalars(select(OutboxMessage).where(
                 OutboxMessage.id > seen, OutboxMessage.contact_id == accepted.contact_id)
