@@ -67,10 +67,11 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         stop = asyncio.Event()
         tasks = []
         if run_workers:
+            # Housekeeping first: it frees the leases of dead workers before the first scan;
+            # then notifications, erasures and retention, beside the workers.
+            tasks.append(asyncio.create_task(gateway.run_housekeeping(stop)))
             tasks.append(asyncio.create_task(gateway.run_inbox_worker(stop)))
             tasks.append(asyncio.create_task(gateway.run_outbox_worker(stop)))
-            # Dead workers' leases, notifications, erasures, retention: beside the workers.
-            tasks.append(asyncio.create_task(gateway.run_housekeeping(stop)))
         for channel in channel_lifespans:
             await channel.start()
         log.info("app: ready on port %s (channels: %s)", settings.port,
