@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import time
 from datetime import timedelta
 
 from bot.core.delivery.housekeeping import reclaim_dead_leases
+from bot.core.messages import Channel, Inbound, InboundKind
 from bot.store.models import Contact, OutboxMessage, utcnow
 
 
@@ -61,3 +63,25 @@ async def test_the_housekeeping_task_frees_leases_then_runs_rounds_until_stopped
     with world.db.session() as session:
         assert session.get(Contact, accepted.contact_id).lease_owner is None
     assert 3 <= len(rounds) <= 8
+
+
+def test_the_app_runs_housekeeping_beside_its_workers(tmp_path):
+    from starlette.testclient import TestClient
+
+    from bot.app import create_app
+    from tests.fakes.harness import make_settings
+
+    app = create_app(make_settings(tmp_path, "http://rasa.invalid"))
+    gateway = app.state.gateway
+    accepted = gateway.accept(Inbound(Channel.WEB, "m1", "web-1", InboundKind.TEXT, text="x"))
+    with gateway.db.session() as session:
+        contact = session.get(Contact, accepted.contact_id)
+        contact.lease_owner, contact.lease_until = dead_owner(), utcnow() + timedelta(minutes=5)
+    with TestClient(app):  # the lifespan: workers and housekeeping run
+        for _ in range(100):
+            with gateway.db.session() as session:
+                if session.get(Contact, accepted.contact_id).lease_owner is None:
+                    break
+            time.sleep(0.02)
+    with gateway.db.session() as session:
+        assert session.get(Contact, accepted.contact_id).lease_owner is None
