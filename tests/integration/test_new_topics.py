@@ -28,9 +28,6 @@ QUESTIONS = {
     "sell_gold": "comment vérifier le poids et le prix avant de vendre mon or",
 }
 REPORT_FLOW = {"land_conflict", "extortion"}
-# Phrasings the trained model (dae1084c3d2aeaa59090) sends to the fallback: a known NLU gap
-# (see docs/NLU.md), reached through the content search until the training data covers them.
-RETRIEVED = {"first_aid", "site_rehabilitation"}
 
 
 def cases():
@@ -50,10 +47,6 @@ def test_new_topic_is_answered_in_french_per_country(stack, intent, question, co
     chat = Chat(stack.app_url, "topic16-" + uuid.uuid4().hex[:8])
     chat.press(f"country:{country}")
     turn = chat.say(question)
-    if intent in RETRIEVED and turn.choices and turn.choices[0]["id"] == f"answer:{answer_id}":
-        # The current model falls back on this phrasing; the no-dead-end search must then
-        # offer the right answer first, and pressing it must give it (issue 11, item 6).
-        turn = chat.press(f"answer:{answer_id}")
     assert first_line(answer_id) in turn.text, (
         f"{question!r} in {country}: expected answer {answer_id}, got:\n{turn.text}")
     turn.has_choice(f"sources:{answer_id}")
