@@ -15,9 +15,8 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from bot.channels import web
 from bot.config import Settings, get_settings
 from bot.core.gateway import Gateway
 from bot.core.rasa_client import RasaClient
@@ -50,13 +49,14 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
 
     dashboard.prepare(settings, db)  # organisations; demo accounts with DEMO_USERS=1
 
-    channel_routes: list[Route] = []
+    channel_routes: list[BaseRoute] = []
     channel_lifespans = []
     from bot.channels import registry
 
     for channel in registry.enabled_channels(settings, gateway, http):
         channel_routes.extend(channel.routes())
-        gateway.senders[channel.name] = channel
+        if channel.capabilities.pushed:  # the web chat's replies go out in its HTTP answers
+            gateway.senders[channel.name] = channel
         channel_lifespans.append(channel)
 
     async def health(_request: Request) -> JSONResponse:
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
             db.dispose()
 
     app = Starlette(
-        routes=[*web.routes(gateway, settings), *channel_routes,
+        routes=[*channel_routes,
                 Route("/healthz", health, methods=["GET"]),
                 dashboard.mount(settings, db, gateway)],
         lifespan=lifespan,

@@ -15,6 +15,7 @@ ever served back as an attachment with `X-Content-Type-Options: nosniff`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import mimetypes
@@ -118,10 +119,8 @@ class MediaWorker:
             if busy:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except asyncio.TimeoutError:
-                pass
 
     async def run_once(self) -> int:
         rows = self.gateway.due_media(self.channel)

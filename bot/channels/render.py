@@ -107,10 +107,8 @@ def _split_tail(text: str, tail_limit: int, head_limit: int) -> tuple[list[str],
         return [], text
     pieces = split_text(text, tail_limit)
     tail = pieces[-1]
-    if text.endswith(tail):
-        head = text[: len(text) - len(tail)].strip()
-    else:
-        head = "\n\n".join(pieces[:-1])
+    head = (text[: len(text) - len(tail)].strip() if text.endswith(tail)
+            else "\n\n".join(pieces[:-1]))
     return split_text(head, head_limit), tail
 
 

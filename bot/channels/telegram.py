@@ -1,6 +1,6 @@
 """Telegram adapter on python-telegram-bot 22 (`telegram.Bot`, no `Application`).
 
-Two ways in, one mapping (`update_to_inbound`):
+Two ways in, one mapping (`update_to_inbound`, in telegram_updates.py):
 * webhook: POST /webhooks/telegram, checked against TELEGRAM_WEBHOOK_SECRET
   (`X-Telegram-Bot-Api-Secret-Token`); registered with setWebhook at start when
   TELEGRAM_WEBHOOK_URL is set. Webhook mode refuses to start without the secret, and the
@@ -16,25 +16,25 @@ point it at a loopback fake). Chat ids are addresses: they go to the gateway and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
-import warnings
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import (
     Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
 )
 from telegram.error import (
@@ -52,129 +52,29 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels import render
+from bot.channels import base, render
 from bot.channels.http import BadRequest, parse_json, read_body
 from bot.channels.media import MediaError, MediaSink, MediaWorker, stream_into
+from bot.channels.telegram_updates import (
+    ALLOWED_UPDATES,
+    COMMANDS,
+    retry_after_seconds,
+    update_kind,
+    update_to_inbound,
+)
 from bot.config import ConfigurationError, Settings
 from bot.core.gateway import Gateway, SendError, backoff_seconds
-from bot.core.messages import Channel, Inbound, InboundKind, Location, Media, Reply
+from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.store.models import MediaFile
+
+__all__ = ["TelegramChannel", "update_to_inbound"]
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query"]
-# Shown in Telegram's command menu; each becomes something the NLU understands.
-COMMANDS = [
-    ("start", "Commencer"),
-    ("menu", "Menu principal"),
-    ("langue", "Changer de langue"),
-    ("aide", "Aide"),
-]
-_COMMAND_TEXT = {"start": "bonjour", "langue": "changer de langue", "aide": "aide"}
-_COMMAND_CHOICE = {"menu": "menu:main"}
 
-
-def _seconds(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)
-
-
-def _quiet(getter):
-    """Read a PTB attribute without its int/timedelta transition warning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return getter()
-
-
-def _command(text: str) -> tuple[InboundKind, dict[str, Any]] | None:
-    if not text.startswith("/"):
-        return None
-    name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
-    if name in _COMMAND_CHOICE:
-        return InboundKind.CHOICE, {"choice_id": _COMMAND_CHOICE[name]}
-    if name in _COMMAND_TEXT:
-        return InboundKind.TEXT, {"text": _COMMAND_TEXT[name]}
-    return None  # an unknown command is plain text (the gateway drops the slash)
-
-
-def _message_fields(message: Message) -> tuple[InboundKind, dict[str, Any]]:
-    caption = message.caption or None
-    if message.text is not None:
-        return _command(message.text) or (InboundKind.TEXT, {"text": message.text})
-    if message.voice is not None or message.audio is not None:
-        item, kind = (message.voice, "voice") if message.voice is not None else (message.audio,
-                                                                                  "audio")
-        return InboundKind.VOICE, {"media": Media(
-            kind=kind, ref=item.file_id, mime_type=item.mime_type, size=item.file_size,
-            duration=int(_seconds(_quiet(lambda: item.duration)) or 0) or None), "text": caption}
-    if message.photo:
-        photo = message.photo[-1]  # the largest size
-        return InboundKind.MEDIA, {"media": Media(kind="photo", ref=photo.file_id,
-                                                  mime_type="image/jpeg", size=photo.file_size),
-                                   "text": caption}
-    if message.sticker is not None:
-        return InboundKind.UNSUPPORTED, {}
-    for kind in ("video", "video_note", "document"):
-        item = getattr(message, kind)
-        if item is not None:
-            return InboundKind.MEDIA, {"media": Media(
-                kind=kind, ref=item.file_id, mime_type=getattr(item, "mime_type", None),
-                size=item.file_size), "text": caption}
-    if message.location is not None:
-        return InboundKind.LOCATION, {"location": Location(message.location.latitude,
-                                                           message.location.longitude)}
-    if message.contact is not None:
-        return InboundKind.CONTACT, {}  # the card's number is not kept
-    return InboundKind.UNSUPPORTED, {}
-
-
-def update_to_inbound(update: Update) -> Inbound | None:
-    """The Inbound for one update; None for updates that are not a user writing to us
-    (edited messages, group chats, channel posts, member changes...).
-
-    A pressed button whose data is a hashed key (see render.callback_data_for) comes back as a
-    CHOICE with that key and the button's title as text; the channel resolves it."""
-    message_id = str(update.update_id)
-    query = update.callback_query
-    if query is not None:
-        message = query.message
-        chat = message.chat if message is not None else None
-        if chat is not None and chat.type != "private":
-            return None
-        address = str(chat.id if chat is not None else query.from_user.id)
-        data = query.data or ""
-        if not data:
-            return Inbound(Channel.TELEGRAM, message_id, address, InboundKind.UNSUPPORTED)
-        title = None
-        if render.is_hashed_callback(data) and isinstance(message, Message) \
-                and message.reply_markup is not None:
-            for row in message.reply_markup.inline_keyboard:
-                for button in row:
-                    if button.callback_data == data:
-                        title = button.text
-        return Inbound(Channel.TELEGRAM, message_id, address, InboundKind.CHOICE,
-                       choice_id=data[:200], text=title)
-    message = update.message
-    if message is None or message.chat.type != "private":
-        return None
-    kind, fields = _message_fields(message)
-    return Inbound(Channel.TELEGRAM, message_id, str(message.chat.id), kind, **fields)
-
-
-def _update_kind(update: Update) -> str:
-    for name in ("edited_message", "channel_post", "edited_channel_post", "my_chat_member",
-                 "chat_member", "inline_query", "poll", "message_reaction", "message",
-                 "callback_query"):
-        if getattr(update, name, None) is not None:
-            return name
-    return "unknown"
-
-
-class TelegramChannel:
+class TelegramChannel(base.ChannelAdapter):
     name = Channel.TELEGRAM.value
+    capabilities = base.TELEGRAM
     SEND_TIMEOUT = 10.0  # seconds, for every Bot API call but getUpdates
     POLL_TIMEOUT = 25  # long-polling wait, seconds
     MEDIA_POLL_SECONDS = 2.0
@@ -214,7 +114,7 @@ class TelegramChannel:
         self._background: set[asyncio.Task] = set()
         self.offset: int | None = None
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         # The webhook exists in webhook mode only: when polling, nobody may post updates.
         if self.polling:
             return []
@@ -251,11 +151,11 @@ class TelegramChannel:
             await self._poll()
         else:
             await self._until_done("register the webhook", lambda: self.bot.set_webhook(
-                url=self.settings.telegram_webhook_url,
+                url=self.settings.telegram_webhook_url or "",  # set: not polling
                 secret_token=self.settings.telegram_webhook_secret,
                 allowed_updates=ALLOWED_UPDATES))
 
-    async def _until_done(self, what: str, call) -> None:
+    async def _until_done(self, what: str, call: Callable[[], Awaitable[object]]) -> None:
         attempt = 0
         while not self._stop.is_set():
             attempt += 1
@@ -268,7 +168,7 @@ class TelegramChannel:
                           type(exc).__name__)
                 return
             except RetryAfter as exc:
-                delay = _seconds(_quiet(lambda: exc.retry_after)) or 1.0
+                delay = retry_after_seconds(exc) or 1.0
             except TelegramError as exc:
                 delay = backoff_seconds(attempt, cap=60)
                 log.warning("telegram: cannot %s yet (%s); retry in %.0f s", what,
@@ -276,10 +176,8 @@ class TelegramChannel:
             await self._sleep(delay)
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
-        except asyncio.TimeoutError:
-            pass
 
     async def _poll(self) -> None:
         log.info("telegram: polling for updates")
@@ -290,7 +188,7 @@ class TelegramChannel:
                     offset=self.offset, timeout=self.POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
                 attempt = 0
             except RetryAfter as exc:
-                await self._sleep(_seconds(_quiet(lambda: exc.retry_after)) or 1.0)
+                await self._sleep(retry_after_seconds(exc) or 1.0)
                 continue
             except Conflict:
                 log.warning("telegram: getUpdates conflicts with a webhook or another poller")
@@ -326,7 +224,7 @@ class TelegramChannel:
             chat = update.effective_chat
             where = f" in a {chat.type} chat" if chat is not None and chat.type != "private" else ""
             log.info("telegram: ignored update %s (%s%s)", update.update_id,
-                     _update_kind(update), where)
+                     update_kind(update), where)
             return False
         if inbound.kind == InboundKind.CHOICE and render.is_hashed_callback(
                 inbound.choice_id or ""):
@@ -354,7 +252,7 @@ class TelegramChannel:
         return Inbound(inbound.channel, inbound.channel_message_id, inbound.address,
                        InboundKind.UNSUPPORTED)
 
-    def _in_background(self, coroutine) -> None:
+    def _in_background(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -414,7 +312,7 @@ class TelegramChannel:
                                                    reply_markup=markup)
             except RetryAfter as exc:
                 raise SendError("telegram: flood control",
-                                retry_after=_seconds(_quiet(lambda: exc.retry_after))) from None
+                                retry_after=retry_after_seconds(exc)) from None
             except (TelegramBadRequest, Forbidden, ChatMigrated) as exc:
                 raise SendError(f"telegram: {exc.message}"[:300],
                                 retryable=False) from None

@@ -16,14 +16,13 @@ Three modes (settings `WEB_CHAT_ENABLED`, `WEB_CHAT_OPEN`; docs/SECURITY.md):
   contract always allowed; no cookie, no rate limit.
 A `message_id` is deduplicated per sender in every mode: two senders may use the same one.
 
-The web chat has no sender: its replies stay in the outbox until a request takes them.
-`Waiters` holds the requests waiting for their message: the gateway's "settled" event hands
-them the reply ids when this process answered it; otherwise they look in the database.
+The web chat pushes nothing: its replies stay in the outbox until a request takes them
+(bot/channels/web_waiters.py: the requests waiting for their message, told by the gateway's
+"settled" event or, when another process answered, by the database).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import ipaddress
@@ -31,26 +30,24 @@ import logging
 import math
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.sql import Executable
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from bot.channels import base
 from bot.channels.http import BadRequest, parse_json, read_body
+from bot.channels.web_waiters import Waiters
 from bot.config import Settings
-from bot.core.delivery import statements as sql
-from bot.core.gateway import Gateway, Settled
+from bot.core.gateway import Gateway, SendError, Sent
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.i18n import translator
-from bot.store.models import InboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,119 +58,6 @@ COOKIE = "chat_sender"
 COOKIE_PATH = "/"  # the page issues it; /api/chat and /api/chat/updates read it
 COOKIE_MAX_AGE = 90 * 24 * 3600  # a browser keeps its conversation for 90 days
 _KEY_ROOM = 128 - 17  # channel_message_id is 128 characters: the message id, "@", 16 hex
-
-
-_I, _O = sql.INBOX, sql.OUTBOX
-_INBOX_STATUS = select(_I.c.status, _I.c.acknowledged).where(_I.c.id == bindparam("b_id"))
-
-
-def _take(by: str) -> Executable:
-    """Mark the web replies (these ids, this message's, or the contact's) taken, returning
-    them: one UPDATE ... RETURNING, so a reply is taken once even by concurrent requests."""
-    conditions = [_O.c.contact_id == bindparam("b_contact"), _O.c.channel == Channel.WEB.value,
-                  _O.c.status == "pending"]
-    if by == "ids":
-        conditions.append(_O.c.id.in_(bindparam("b_ids", expanding=True)))
-    elif by == "inbox":
-        conditions.append(_O.c.inbox_id == bindparam("b_inbox"))
-    return (update(_O).where(*conditions)
-            .values(status="sent", sent_at=bindparam("b_now"), attempts=_O.c.attempts + 1)
-            .returning(_O.c.id, _O.c.payload))
-
-
-_TAKE = {by: _take(by) for by in ("ids", "inbox", "contact")}  # built once (hot path)
-
-
-class Waiters:
-    """Requests waiting for their message to be answered (or acknowledged), and the replies
-    they take. Any message can be waited on; only the web chat's replies can be taken."""
-
-    def __init__(self, gateway: Gateway):
-        self.db, self.vault = gateway.db, gateway.vault
-        self._waiters: dict[int, asyncio.Future] = {}
-        gateway.on_settled(self.settle)
-
-    def watch(self, inbox_id: int) -> asyncio.Future:
-        """A future set when this process settles the message. Call it right after `accept`,
-        before any await, so that an in-process worker cannot finish unseen."""
-        future = self._waiters.get(inbox_id)
-        if future is None or future.done():
-            future = asyncio.get_running_loop().create_future()
-            self._waiters[inbox_id] = future
-        return future
-
-    def settle(self, inbox_id: int, settled: Settled) -> None:
-        """The gateway's "settled" event (this process answered or acknowledged it)."""
-        future = self._waiters.get(inbox_id)
-        if future is not None and not future.done():
-            future.set_result(settled)
-
-    async def wait_settled(self, inbox_id: int, timeout: float, *,
-                           look_first: bool = False) -> Settled | None:
-        """Wait until a message has been answered (or acknowledged). None on timeout.
-
-        The outbox ids are known when this process settled it; [] when another process did
-        (the caller then collects the message's replies from the database). `look_first`:
-        the message may be settled already (a redelivery), look in the database at once."""
-        future = self.watch(inbox_id)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        try:
-            if look_first and (status := self._inbox_status(inbox_id)) is not None:
-                return Settled([], pending=status)
-            while True:
-                remaining = deadline - loop.time()
-                try:
-                    # The worker may run in another process: look in the database each second.
-                    return await asyncio.wait_for(asyncio.shield(future),
-                                                  timeout=max(0.0, min(remaining, 1.0)))
-                except asyncio.TimeoutError:
-                    pass
-                status = self._inbox_status(inbox_id)
-                if status is not None:
-                    return Settled([], pending=status)
-                if deadline - loop.time() <= 0:
-                    return None
-        finally:
-            if self._waiters.get(inbox_id) is future:
-                del self._waiters[inbox_id]
-
-    async def wait_processed(self, inbox_id: int, timeout: float) -> bool:
-        """Wait until a message has been answered (or acknowledged). False on timeout."""
-        return await self.wait_settled(inbox_id, timeout) is not None
-
-    def _inbox_status(self, inbox_id: int) -> bool | None:
-        """None while the message waits unacknowledged; else whether it is still pending."""
-        with self.db.session() as session:
-            row = sql.run(session, _INBOX_STATUS, b_id=inbox_id).first()
-        if row is None or row.status != "pending":
-            return False
-        return True if row.acknowledged else None
-
-    def take_replies(self, contact_id: str, inbox_id: int | None = None,
-                     outbox_ids: list[int] | None = None) -> list[Reply]:
-        """Collect undelivered web-chat replies: these rows, this message's, or all of the
-        contact's. Each reply is taken once, even by concurrent requests."""
-        params: dict[str, Any] = {"b_contact": contact_id, "b_now": utcnow()}
-        if outbox_ids:
-            by, params["b_ids"] = "ids", list(outbox_ids)
-        elif inbox_id is not None:
-            by, params["b_inbox"] = "inbox", inbox_id
-        else:
-            by = "contact"
-        with self.db.session() as session:
-            rows = sql.run(session, _TAKE[by], **params).all()
-        return [Reply.from_json(row.payload) for row in sorted(rows, key=lambda r: r.id)]
-
-    def find_contact(self, channel: Channel, address: str) -> str | None:
-        with self.db.session() as session:
-            return self.vault.find_contact_id(session, channel.value, address)
-
-    def has_pending(self, contact_id: str) -> bool:
-        with self.db.session() as session:
-            return (session.scalar(select(func.count()).select_from(InboxMessage).where(
-                InboxMessage.contact_id == contact_id, InboxMessage.status == "pending"))
-                or 0) > 0
 
 
 def _reply_json(reply: Reply) -> dict:
@@ -298,8 +182,8 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
     open_mode = settings.web_chat_open
     if open_mode and not is_loopback(settings.host):
         raise RuntimeError("WEB_CHAT_OPEN lets any client speak as any sender: it is for "
-                           "local runs on loopback only (HOST is %r). Use WEB_CHAT_ENABLED."
-                           % settings.host)
+                           f"local runs on loopback only (HOST is {settings.host!r}). Use "
+                           "WEB_CHAT_ENABLED.")
     secret = settings.web_chat_secret or hashlib.sha256(
         b"web-chat-cookie:" + settings.data_key.encode()).hexdigest()
     cookies = SenderCookie(secret, secure=settings.web_chat_cookie_secure)
@@ -333,15 +217,16 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
         except BadRequest as exc:
             return exc.response()
         if open_mode:
-            sender = claimed
+            sender = claimed or ""  # required and checked not empty above
         else:
-            sender = cookies.read(request)
-            if sender is None:  # a new browser, or a cookie that is forged or expired
+            sender = cookies.read(request) or ""
+            if not sender:  # a new browser, or a cookie that is forged or expired
                 sender, issued = cookies.issue()
             elif claimed and claimed != sender:
                 log.info("web: a request named another sender than its cookie's; the "
                          "cookie's is used")
-            if (wait := limits.wait_seconds("sender", sender)) is not None:
+            if limits is not None and (wait := limits.wait_seconds("sender",
+                                                                   sender)) is not None:
                 return _too_many(wait)
         key = message_key(gateway, sender, message_id)
         if choice:
@@ -366,10 +251,11 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
             if not sender or len(sender) > 128:
                 return JSONResponse({"error": "'sender' is required"}, status_code=400)
         else:
-            if (wait := limits.wait_seconds("poll", _client_address(request))) is not None:
+            if limits is not None and (wait := limits.wait_seconds(
+                    "poll", _client_address(request))) is not None:
                 return _too_many(wait)
-            sender = cookies.read(request)  # the query's sender is not trusted
-            if sender is None:
+            sender = cookies.read(request) or ""  # the query's sender is not trusted
+            if not sender:
                 return JSONResponse({"replies": [], "pending": False})
         contact_id = waiters.find_contact(Channel.WEB, sender)
         if contact_id is None:
@@ -383,3 +269,29 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
         Route("/api/chat", chat, methods=["POST"]),
         Route("/api/chat/updates", updates, methods=["GET"]),
     ]
+
+
+class WebChat(base.ChannelAdapter):
+    """The web chat as a channel adapter: its routes (none when it is off), no background
+    work. Its replies are not pushed (`capabilities.pushed` is False): each HTTP answer takes
+    them from the outbox, so the outbox worker never calls `send`."""
+
+    name = Channel.WEB.value
+    capabilities = base.WEB
+
+    def __init__(self, settings: Settings, gateway: Gateway):
+        self.settings = settings
+        self.gateway = gateway
+
+    def routes(self) -> list[BaseRoute]:
+        return list(routes(self.gateway, self.settings))
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, address: str, reply: Reply, *,
+                   last_inbound_at: datetime | None = None) -> str | Sent | None:
+        raise SendError("web: replies are taken by the chat's HTTP answers", retryable=False)

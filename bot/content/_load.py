@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
 
 from . import _schema as s
-from ._model import (
-    Answer,
-    Choice,
-    Contact,
-    Content,
-    Guide,
-    GuideDocument,
-    GuideOption,
-    GuideStep,
-    LocalStr,
-    LocalText,
-    Menu,
-    MenuItem,
-    Review,
-    Source,
-    fingerprint_files,
-)
+from ._files import HERE, AnswerFile, AnswerIn, ChoiceIn, GuideIn, MenuIn, MenusFile, Problems
+from ._model import Answer, Choice, Content, Guide, Menu, fingerprint_files
 
+M = TypeVar("M", bound=BaseModel)
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "content"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
 
@@ -63,379 +49,214 @@ class ContentError(ValueError):
         super().__init__(f"{len(self.problems)} content problem(s):\n{lines}")
 
 
-def _date_str(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.strftime("%Y-%m-%d")
-    return str(value)
+# -- one item: the models of _files.py, their errors as problems ---------------------------------
+def _where(loc: tuple[int | str, ...], raw: Any) -> str:
+    """A field's path as the content team reads it: ``options[scoops].steps[2].text.fr``.
+
+    List positions are named by the element's id (or choice, number) when it has one, else
+    counted from 1; parts pydantic adds inside a value given as plain text are left out.
+    """
+    out = ""
+    for part in loc:
+        if part == "[key]":
+            continue
+        if isinstance(raw, list) and isinstance(part, int):
+            element = raw[part] if part < len(raw) else None
+            name = next((element[k] for k in ("id", "choice", "number")
+                         if isinstance(element, dict) and element.get(k)), part + 1)
+            out += f"[{name}]"
+            raw = element
+        elif isinstance(raw, dict):
+            out += f".{part}" if out else str(part)
+            raw = raw.get(part)
+        else:
+            break
+    return out
 
 
-class _Checker:
-    """Builds the model from parsed YAML, recording problems instead of stopping at the first."""
+_KIND = {"dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
+         "list_type": "a list", "tuple_type": "a list", "frozen_set_type": "a list",
+         "string_type": "text"}
+
+
+def problems_of(error: ValidationError, file: str, item: str, raw: Any) -> list[Problem]:
+    """Each error of ``error`` as a problem naming the file, the item and the field."""
+    out = []
+    for err in error.errors():
+        where = _where(err["loc"], raw)
+        parent, _, name = where.rpartition(".") if "." in where else ("", "", where)
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, Problems):
+            messages = [m.replace(HERE, where) for m in cause.messages]
+        elif err["type"] in ("missing", "string_too_short", "too_short"):
+            messages = [f"{parent + ': ' if parent else ''}missing '{name}'"]
+        elif err["type"] == "extra_forbidden":
+            messages = [f"{parent + ': ' if parent else ''}unknown field '{name}'"]
+        elif err["type"] in _KIND:
+            kind = _KIND[err["type"]]
+            messages = [f"'{where}' must be {kind}" if where else f"must be {kind}"]
+        else:
+            messages = [f"'{where}': {err['msg']}"]
+        out += [Problem(file, item, m) for m in messages]
+    return out
+
+
+def _item_id(raw: Any, key: str = "id") -> str:
+    return str(raw.get(key) or "?") if isinstance(raw, dict) else "?"
+
+
+class _Reader:
+    """Reads the files and validates each item, collecting problems instead of stopping."""
 
     def __init__(self, root: Path):
         self.root = root
         self.problems: list[Problem] = []
-        self.warnings: list[Warning_] = []
 
-    # -- reporting -------------------------------------------------------------------------
     def bad(self, file: str, item: str, message: str) -> None:
         self.problems.append(Problem(file, item, message))
 
-    def warn(self, file: str, item: str, message: str) -> None:
-        self.warnings.append(Warning_(file, item, message))
+    def yaml(self, path: Path) -> Any:
+        rel = path.relative_to(self.root).as_posix()
+        try:
+            with path.open(encoding="utf-8") as fh:
+                return yaml.load(fh, Loader=_Loader)
+        except yaml.YAMLError as exc:
+            self.bad(rel, "", f"not valid YAML: {exc}")
+        except OSError as exc:
+            self.bad(rel, "", f"cannot read: {exc}")
+        return None
 
-    # -- small typed readers ---------------------------------------------------------------
-    def keys(self, data: dict, allowed: set[str], required: set[str], file: str, item: str) -> None:
-        for key in data:
-            if key not in allowed:
-                self.bad(file, item, f"unknown field '{key}' (allowed: {', '.join(sorted(allowed))})")
-        for key in sorted(required):
-            if data.get(key) in (None, "", [], {}):
-                self.bad(file, item, f"missing '{key}'")
-
-    def localized(self, value: Any, file: str, item: str, name: str, max_len: int | None,
-                  limit_name: str = "") -> dict[str, LocalStr]:
-        """A per-language string: ``{fr: "...", bm: "..."}`` or ``{fr: {text, status}}``."""
-        out: dict[str, LocalStr] = {}
-        if not isinstance(value, dict):
-            self.bad(file, item, f"'{name}' must map language codes to text")
-            return out
-        for lang, raw in value.items():
-            if lang not in s.LANGUAGES:
-                self.bad(file, item, f"'{name}': unknown language '{lang}' (known: {', '.join(s.LANGUAGES)})")
-                continue
-            status = "draft"
-            if isinstance(raw, dict):
-                self.keys(raw, {"text", "status"}, {"text"}, file, item)
-                status = raw.get("status") or "draft"
-                if status not in s.TEXT_STATUSES:
-                    self.bad(file, item, f"'{name}.{lang}': unknown status '{status}'")
-                raw = raw.get("text")
-            if raw is None or str(raw).strip() == "":
-                continue  # an empty cell is no translation
-            if not isinstance(raw, str):
-                self.bad(file, item, f"'{name}.{lang}' must be text")
-                continue
-            text = raw.strip()
-            if max_len is not None and len(text) > max_len:
-                self.bad(file, item, f"'{name}.{lang}' is {len(text)} characters; "
-                                     f"the limit is {max_len}{limit_name}: {text[:40]!r}...")
-            out[lang] = LocalStr(text, lang, status)
-        if s.DEFAULT_LANGUAGE not in out:
-            self.bad(file, item, f"'{name}' has no French (fr) text")
-        return out
-
-    def countries(self, value: Any, file: str, item: str) -> frozenset[str]:
-        if value == s.ALL_COUNTRIES or value == [s.ALL_COUNTRIES]:
-            return frozenset(s.COUNTRIES)
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not value:
-            self.bad(file, item, f"'countries' must be a list of {', '.join(s.COUNTRIES)} or 'all'")
-            return frozenset()
-        out = set()
-        for code in value:
-            if code not in s.COUNTRIES:
-                self.bad(file, item, f"unknown country '{code}' (known: {', '.join(s.COUNTRIES)}, all)")
-            else:
-                out.add(code)
-        return frozenset(out)
-
-    def date(self, value: Any, file: str, item: str, name: str, required: bool) -> str | None:
-        text = _date_str(value)
-        if text is None:
-            if required:
-                self.bad(file, item, f"missing '{name}' (YYYY-MM-DD)")
+    def item(self, model: type[M], raw: Any, file: str, item: str) -> M | None:
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            self.problems += problems_of(exc, file, item, raw)
             return None
-        if not s.DATE_RE.match(text):
-            self.bad(file, item, f"'{name}' must be a date YYYY-MM-DD, not {text!r}")
-        return text
 
-    def sources(self, value: Any, file: str, item: str) -> tuple[Source, ...]:
-        if not isinstance(value, list) or not value:
-            self.bad(file, item, "missing 'sources' (at least one: title, link or document, read)")
-            return ()
-        out = []
-        for raw in value:
-            if not isinstance(raw, dict):
-                self.bad(file, item, "each source must be a mapping")
-                continue
-            self.keys(raw, {"title", "link", "document", "read"}, {"title", "read"}, file, item)
-            if not raw.get("link") and not raw.get("document"):
-                self.bad(file, item, f"source {raw.get('title')!r} needs a 'link' or a 'document'")
-            out.append(Source(str(raw.get("title") or ""), raw.get("link"), raw.get("document"),
-                              self.date(raw.get("read"), file, item, "read", True) or ""))
-        return tuple(out)
 
-    def review(self, value: Any, file: str, item: str) -> Review:
-        if not isinstance(value, dict):
-            self.bad(file, item, "missing 'review' (status, organisation, date)")
-            return Review("draft", "", None)
-        self.keys(value, {"status", "organisation", "date"}, {"status", "organisation"}, file, item)
-        status = value.get("status") or "draft"
-        if status not in s.REVIEW_STATUSES:
-            self.bad(file, item, f"unknown review status '{status}' (known: {', '.join(s.REVIEW_STATUSES)})")
-        organisation = value.get("organisation") or ""
-        if organisation and organisation not in s.PARTNERS:
-            self.bad(file, item, f"unknown review organisation '{organisation}' (partners: {', '.join(s.PARTNERS)})")
-        date = self.date(value.get("date"), file, item, "review.date", status == "reviewed")
-        return Review(status, organisation, date)
+# -- between items: validators of the whole tree --------------------------------------------------
+class Tree(BaseModel):
+    """The items that passed their own checks, checked against each other.
 
-    # -- answers ---------------------------------------------------------------------------
-    ANSWER_FIELDS = {"id", "topic", "intents", "countries", "title", "text", "sources", "review",
-                     "caveat", "related", "contacts"}
+    ``broken`` holds the choice ids (``answer:x``, ``menu:y``, ``flow:...``) of items that
+    exist but failed their own checks: links to them are not reported as dangling. The
+    validators report through ``context["problems"]``, so that every one of them runs.
+    """
 
-    def answer(self, raw: Any, file: str) -> Answer | None:
-        if not isinstance(raw, dict):
-            self.bad(file, "", "each answer must be a mapping")
-            return None
-        aid = str(raw.get("id") or "?")
-        self.keys(raw, self.ANSWER_FIELDS,
-                  {"id", "topic", "countries", "title", "text", "review", "related"}, file, aid)
-        if aid != "?" and not s.ID_RE.match(aid):
-            self.bad(file, aid, "ids use lower-case letters, digits and '_'")
-        topic = raw.get("topic")
-        if topic not in s.TOPICS:
-            self.bad(file, aid, f"unknown topic '{topic}' (known: {', '.join(s.TOPICS)})")
-        intents = raw.get("intents") or []
-        if not isinstance(intents, list):
-            self.bad(file, aid, "'intents' must be a list")
-            intents = []
-        for intent in intents:
-            if intent not in s.KNOWN_INTENTS:
-                self.bad(file, aid, f"unknown intent '{intent}' (see docs/DESIGN.md)")
-        titles = self.localized(raw.get("title"), file, aid, "title", s.BUTTON_TITLE_MAX,
-                                " (WhatsApp reply button)")
-        texts = self.answer_texts(raw.get("text"), file, aid)
-        review = self.review(raw.get("review"), file, aid)
-        caveat = raw.get("caveat")
-        if caveat is not None and not isinstance(caveat, str):
-            self.bad(file, aid, "'caveat' must be French text")
-            caveat = None
-        caveat = caveat.strip() if caveat else None
-        if review.status == "to_verify" and not caveat:
-            self.bad(file, aid, "review status is to_verify but there is no 'caveat' "
-                                "(French text telling the user to confirm with the mines service/partner)")
-        if caveat and len(caveat) > s.CAVEAT_MAX:
-            self.bad(file, aid, f"'caveat' is {len(caveat)} characters; the limit is {s.CAVEAT_MAX}")
-        for lang, text in texts.items():
-            shown = len(text.short) + (len(s.CAVEAT_PREFIX) + len(caveat) if caveat else 0)
-            if shown > s.INTERACTIVE_BODY_MAX:
-                self.bad(file, aid, f"'text.{lang}.short' with the caveat is {shown} characters; "
-                                    f"the limit is {s.INTERACTIVE_BODY_MAX} (interactive message body)")
-        related = raw.get("related") or []
-        if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
-            self.bad(file, aid, "'related' must be a list of choice ids")
-            related = []
-        if related and not s.RELATED_MIN <= len(related) <= s.RELATED_MAX:
-            self.bad(file, aid, f"'related' has {len(related)} choices; give {s.RELATED_MIN} to "
-                                f"{s.RELATED_MAX} (WhatsApp shows at most {s.MAX_BUTTONS} buttons)")
-        if len(set(related)) != len(related):
-            self.bad(file, aid, "'related' lists a choice twice")
-        contacts = self.contacts(raw.get("contacts"), file, aid, texts)
-        # A number no partner has re-checked is shown with its doubt, never as a plain fact.
-        if any(c.last_checked is None for c in contacts) and (review.status != "to_verify" or not caveat):
-            self.bad(file, aid, "a service number has never been checked by a partner: the answer needs "
-                                "review.status to_verify and a caveat saying so (last check)")
-        # Every fact needs its source; only how-to-use-the-bot text may go without.
-        sources = (self.sources(raw.get("sources"), file, aid)
-                   if raw.get("sources") or topic != "navigation" else ())
-        return Answer(
-            id=aid, topic=str(topic), intents=tuple(intents),
-            countries=self.countries(raw.get("countries"), file, aid),
-            titles=titles, texts=texts, sources=sources,
-            review=review, related=tuple(related), caveat=caveat, contacts=contacts, file=file,
-        )
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
-    def answer_texts(self, value: Any, file: str, aid: str) -> dict[str, LocalText]:
-        out: dict[str, LocalText] = {}
-        if not isinstance(value, dict):
-            self.bad(file, aid, "'text' must map language codes to {short, more, status}")
-            return out
-        for lang, raw in value.items():
-            if lang not in s.LANGUAGES:
-                self.bad(file, aid, f"'text': unknown language '{lang}' (known: {', '.join(s.LANGUAGES)})")
-                continue
-            if not isinstance(raw, dict):
-                self.bad(file, aid, f"'text.{lang}' must be a mapping with short, more, status")
-                continue
-            self.keys(raw, {"short", "more", "status"}, {"short", "status"}, file, aid)
-            short = (raw.get("short") or "").strip()
-            more = (raw.get("more") or "").strip() or None
-            status = raw.get("status") or "draft"
-            if status not in s.TEXT_STATUSES:
-                self.bad(file, aid, f"'text.{lang}.status' is '{status}' (known: {', '.join(s.TEXT_STATUSES)})")
-            if len(short) > s.SHORT_MAX:
-                self.bad(file, aid, f"'text.{lang}.short' is {len(short)} characters; the limit is "
-                                    f"{s.SHORT_MAX} (one phone screen)")
-            if more and len(more) > s.INTERACTIVE_BODY_MAX:
-                self.bad(file, aid, f"'text.{lang}.more' is {len(more)} characters; the limit is "
-                                    f"{s.INTERACTIVE_BODY_MAX} (interactive message body)")
-            if len(short) + len(more or "") > s.TELEGRAM_TEXT_MAX:
-                self.bad(file, aid, f"'text.{lang}' is over {s.TELEGRAM_TEXT_MAX} characters (Telegram)")
-            if short:
-                out[lang] = LocalText(short, more, status, lang)
-        if s.DEFAULT_LANGUAGE not in out:
-            self.bad(file, aid, "no French text ('text.fr.short' is required)")
-        return out
+    answers: dict[str, Answer]
+    menus: dict[str, Menu]
+    choices: dict[str, Choice]
+    guides: dict[str, Guide]
+    broken: frozenset[str] = frozenset()
 
-    def contacts(self, value: Any, file: str, aid: str, texts: dict[str, LocalText]) -> tuple[Contact, ...]:
-        if value is None:
-            return ()
-        if not isinstance(value, list):
-            self.bad(file, aid, "'contacts' must be a list")
-            return ()
-        out = []
-        french = texts.get(s.DEFAULT_LANGUAGE)
-        for raw in value:
-            if not isinstance(raw, dict):
-                self.bad(file, aid, "each contact must be a mapping")
-                continue
-            self.keys(raw, {"name", "number", "last_checked"}, {"name", "number"}, file, aid)
-            if "last_checked" not in raw:
-                self.bad(file, aid, f"contact {raw.get('number')!r} needs 'last_checked' "
-                                    "(a date, or null until a partner checks it)")
-            number = str(raw.get("number") or "")
-            checked = self.date(raw.get("last_checked"), file, aid, "last_checked", False)
-            if checked is None:
-                self.warn(file, aid, f"number {number} has never been checked by a partner")
-            # The number the user reads must be the number on record.
-            if french and number and number not in french.short:
-                self.bad(file, aid, f"contact number {number!r} does not appear in 'text.fr.short'")
-            out.append(Contact(str(raw.get("name") or ""), number, checked))
-        return tuple(out)
+    def _resolves(self, choice_id: str) -> bool:
+        kind, _, rest = choice_id.partition(":")
+        if kind == "answer":
+            return rest in self.answers or choice_id in self.broken
+        if kind == "menu":
+            return rest in self.menus or choice_id in self.broken
+        return choice_id in self.choices or choice_id in self.broken
 
-    # -- menus and choices -----------------------------------------------------------------
-    def menu(self, raw: Any, file: str) -> Menu | None:
-        if not isinstance(raw, dict):
-            self.bad(file, "", "each menu must be a mapping")
-            return None
-        mid = str(raw.get("id") or "?")
-        self.keys(raw, {"id", "title", "text", "items"}, {"id", "title", "text", "items"}, file, mid)
-        titles = self.localized(raw.get("title"), file, mid, "title", s.BUTTON_TITLE_MAX,
-                                " (WhatsApp reply button)")
-        texts = self.localized(raw.get("text"), file, mid, "text", s.INTERACTIVE_BODY_MAX,
-                               " (interactive message body)")
-        items = []
-        for n, item in enumerate(raw.get("items") or [], start=1):
-            if not isinstance(item, dict):
-                self.bad(file, mid, f"item {n} must be a mapping with choice and title")
-                continue
-            self.keys(item, {"choice", "title", "countries"}, {"choice", "title"}, file, mid)
-            choice = str(item.get("choice") or "")
-            item_titles = self.localized(item.get("title"), file, f"{mid}/{choice}", "title", None)
-            countries = (self.countries(item["countries"], file, mid) if "countries" in item
-                         else frozenset(s.COUNTRIES))
-            items.append(MenuItem(choice, item_titles, countries))
-        return Menu(mid, titles, texts, tuple(items), file)
+    @model_validator(mode="after")
+    def related_choices_resolve(self, info: ValidationInfo) -> Tree:
+        bad = info.context["problems"].append
+        for answer in self.answers.values():
+            for choice_id in answer.related:
+                if not s.CHOICE_RE.match(choice_id):
+                    bad(Problem(answer.file, answer.id, f"related '{choice_id}' is not a choice id "
+                                                        "(answer:<id>, menu:<id>, flow:...)"))
+                elif not self._resolves(choice_id):
+                    bad(Problem(answer.file, answer.id, f"related '{choice_id}' points to nothing"))
+                elif choice_id == f"answer:{answer.id}":
+                    bad(Problem(answer.file, answer.id, "related points to the answer itself"))
+        return self
 
-    def choice(self, raw: Any, file: str) -> Choice | None:
-        if not isinstance(raw, dict):
-            self.bad(file, "", "each choice must be a mapping with id and title")
-            return None
-        cid = str(raw.get("id") or "?")
-        self.keys(raw, {"id", "title"}, {"id", "title"}, file, cid)
-        if not cid.startswith("flow:") or not s.CHOICE_RE.match(cid):
-            self.bad(file, cid, "choices here are flow entry points: 'flow:<name>:<value>'")
-        return Choice(cid, self.localized(raw.get("title"), file, cid, "title", s.BUTTON_TITLE_MAX,
-                                          " (WhatsApp reply button)"))
+    @model_validator(mode="after")
+    def menu_items_resolve(self, info: ValidationInfo) -> Tree:
+        bad = info.context["problems"].append
+        for menu in self.menus.values():
+            for item in menu.items:
+                if not s.CHOICE_RE.match(item.choice_id):
+                    bad(Problem(menu.file, menu.id, f"item '{item.choice_id}' is not a choice id"))
+                elif not self._resolves(item.choice_id):
+                    bad(Problem(menu.file, menu.id, f"item '{item.choice_id}' points to nothing"))
+                elif item.choice_id.startswith("answer:") and item.choice_id not in self.broken:
+                    target = self.answers[item.choice_id[len("answer:"):]]
+                    if not item.countries <= target.countries:
+                        bad(Problem(menu.file, menu.id, f"item '{item.choice_id}' is shown in "
+                                                        "countries the answer does not cover"))
+        return self
 
-    def check_menu_limits(self, menu: Menu) -> None:
-        """WhatsApp: up to 3 items are buttons (titles <= 20), more become a list (<= 10 rows, <= 24)."""
-        views = {c: menu.items_for(c) for c in s.COUNTRIES}
-        for country, items in views.items():
-            if not items:
-                self.bad(menu.file, menu.id, f"no item is shown to users in {country}")
-                continue
-            if len(items) > s.MAX_LIST_ROWS:
-                self.bad(menu.file, menu.id, f"{len(items)} items shown in {country}; "
-                                             f"a WhatsApp list has at most {s.MAX_LIST_ROWS} rows")
-            limit = s.BUTTON_TITLE_MAX if len(items) <= s.MAX_BUTTONS else s.LIST_ROW_TITLE_MAX
-            kind = "reply button" if limit == s.BUTTON_TITLE_MAX else "list row"
-            for item in items:
-                for lang, title in item.titles.items():
-                    if len(title) > limit:
-                        self.bad(menu.file, f"{menu.id}/{item.choice_id}",
-                                 f"title.{lang} {title!r} is {len(title)} characters; a WhatsApp "
-                                 f"{kind} title has at most {limit} ({len(items)} items in {country})")
-        seen: set[str] = set()
-        for item in menu.items:
-            if item.choice_id in seen:
-                self.bad(menu.file, menu.id, f"item {item.choice_id} is listed twice")
-            seen.add(item.choice_id)
-
-    # -- guides ----------------------------------------------------------------------------
-    def guide(self, raw: Any, file: str) -> Guide | None:
-        if not isinstance(raw, dict):
-            self.bad(file, "", "a guide file must be a mapping")
-            return None
-        gid = str(raw.get("id") or "?")
-        self.keys(raw, {"id", "title", "intro", "question", "options", "sources", "review"},
-                  {"id", "title", "intro", "question", "options", "sources", "review"}, file, gid)
-        body = (s.INTERACTIVE_BODY_MAX, " (interactive message body)")
-        options = []
-        step_ids: set[str] = set()
-        option_ids: set[str] = set()
-        raw_options = raw.get("options") or []
-        for opt in raw_options:
-            if not isinstance(opt, dict):
-                self.bad(file, gid, "each option must be a mapping")
-                continue
-            oid = str(opt.get("id") or "?")
-            where = f"{gid}/{oid}"
-            self.keys(opt, {"id", "title", "text", "steps"}, {"id", "title", "text", "steps"}, file, where)
-            if oid in option_ids:
-                self.bad(file, where, f"duplicate option id '{oid}'")
-            option_ids.add(oid)
-            title_max = s.BUTTON_TITLE_MAX if len(raw_options) <= s.MAX_BUTTONS else s.LIST_ROW_TITLE_MAX
-            steps = []
-            for st in opt.get("steps") or []:
-                if not isinstance(st, dict):
-                    self.bad(file, where, "each step must be a mapping")
+    @model_validator(mode="after")
+    def menus_fit_whatsapp(self, info: ValidationInfo) -> Tree:
+        """Up to 3 items are buttons (titles <= 20), more become a list (<= 10 rows, <= 24)."""
+        bad = info.context["problems"].append
+        for menu in self.menus.values():
+            for country in s.COUNTRIES:
+                items = menu.items_for(country)
+                if not items:
+                    bad(Problem(menu.file, menu.id, f"no item is shown to users in {country}"))
                     continue
-                sid = str(st.get("id") or "?")
-                swhere = f"{gid}/{sid}"
-                self.keys(st, {"id", "title", "text", "documents"}, {"id", "title", "text"}, file, swhere)
-                if sid in step_ids:
-                    self.bad(file, swhere, f"duplicate step id '{sid}'")
-                step_ids.add(sid)
-                docs = []
-                for doc in st.get("documents") or []:
-                    if not isinstance(doc, dict):
-                        self.bad(file, swhere, "each document must be a mapping with id and title")
-                        continue
-                    did = str(doc.get("id") or "?")
-                    self.keys(doc, {"id", "title"}, {"id", "title"}, file, f"{swhere}/{did}")
-                    docs.append(GuideDocument(did, self.localized(
-                        doc.get("title"), file, f"{swhere}/{did}", "title", s.DOCUMENT_TITLE_MAX)))
-                steps.append(GuideStep(
-                    sid,
-                    self.localized(st.get("title"), file, swhere, "title", s.LIST_ROW_TITLE_MAX, " (list row)"),
-                    self.localized(st.get("text"), file, swhere, "text", *body),
-                    tuple(docs)))
-            options.append(GuideOption(
-                oid, self.localized(opt.get("title"), file, where, "title", title_max, " (WhatsApp choice)"),
-                self.localized(opt.get("text"), file, where, "text", *body), tuple(steps)))
-        return Guide(
-            gid, self.localized(raw.get("title"), file, gid, "title", s.BUTTON_TITLE_MAX, " (WhatsApp reply button)"),
-            self.localized(raw.get("intro"), file, gid, "intro", *body),
-            self.localized(raw.get("question"), file, gid, "question", *body),
-            tuple(options), self.sources(raw.get("sources"), file, gid),
-            self.review(raw.get("review"), file, gid), file)
+                if len(items) > s.MAX_LIST_ROWS:
+                    bad(Problem(menu.file, menu.id,
+                                f"{len(items)} items shown in {country}; "
+                                f"a WhatsApp list has at most {s.MAX_LIST_ROWS} rows"))
+                limit = s.BUTTON_TITLE_MAX if len(items) <= s.MAX_BUTTONS else s.LIST_ROW_TITLE_MAX
+                kind = "reply button" if limit == s.BUTTON_TITLE_MAX else "list row"
+                for item in items:
+                    for lang, title in item.titles.items():
+                        if len(title) > limit:
+                            bad(Problem(menu.file, f"{menu.id}/{item.choice_id}",
+                                        f"title.{lang} {title!r} is {len(title)} characters; "
+                                        f"a WhatsApp {kind} title has at most {limit} "
+                                        f"({len(items)} items in {country})"))
+            seen: set[str] = set()
+            for item in menu.items:
+                if item.choice_id in seen:
+                    bad(Problem(menu.file, menu.id, f"item {item.choice_id} is listed twice"))
+                seen.add(item.choice_id)
+        return self
 
+    @model_validator(mode="after")
+    def main_menu_has_four_themes(self, info: ValidationInfo) -> Tree:
+        if "main" not in self.menus:
+            if "menu:main" not in self.broken:
+                info.context["problems"].append(
+                    Problem("menus.yml", "main", "the main menu is missing"))
+            return self
+        items = self.menus["main"].items
+        if len(items) != 4 or any(not i.choice_id.startswith("menu:") for i in items):
+            info.context["problems"].append(Problem(
+                "menus.yml", "main", "the main menu has exactly the four themes (menu:... items)"))
+        return self
 
-def _read_yaml(path: Path, checker: _Checker, rel: str) -> Any:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        checker.bad(rel, "", f"not valid YAML: {exc}")
-    except OSError as exc:
-        checker.bad(rel, "", f"cannot read: {exc}")
-    return None
-
+    @model_validator(mode="after")
+    def each_intent_has_one_answer_per_country(self, info: ValidationInfo) -> Tree:
+        if any(b.startswith("answer:") for b in self.broken):
+            return self  # a broken answer may be the missing one: fix it first
+        bad = info.context["problems"].append
+        for intent in s.CONTENT_INTENTS:
+            found = [a for a in self.answers.values() if intent in a.intents]
+            if not found:
+                bad(Problem("answers/", intent, f"no answer for intent '{intent}'"))
+                continue
+            general = [a for a in found if a.countries == frozenset(s.COUNTRIES)]
+            if len(general) > 1:
+                bad(Problem(general[1].file, general[1].id,
+                            f"two answers for all countries on intent '{intent}': "
+                            f"{', '.join(a.id for a in general)}"))
+            for country in s.COUNTRIES:
+                specific = [a for a in found if country in a.countries and a not in general]
+                if len(specific) > 1:
+                    bad(Problem(specific[1].file, specific[1].id,
+                                f"intent '{intent}' has several answers for {country}: "
+                                f"{', '.join(a.id for a in specific)}"))
+                if not specific and not general:
+                    bad(Problem("answers/", intent,
+                                f"intent '{intent}' has no answer for {country}"))
+        return self
 
 def content_files(root: Path) -> list[Path]:
     """The files this package reads (what the fingerprint covers).
@@ -446,17 +267,21 @@ def content_files(root: Path) -> list[Path]:
     files = [root / "menus.yml"] if (root / "menus.yml").is_file() else []
     for folder in ("answers", "guides"):
         if (root / folder).is_dir():
-            files += [p for p in (root / folder).glob("*") if p.is_file() and p.suffix in (".yml", ".yaml")]
+            files += [p for p in (root / folder).glob("*")
+                      if p.is_file() and p.suffix in (".yml", ".yaml")]
     return sorted(files)
 
 
-def check_content(root: str | Path | None = None) -> tuple[Content | None, list[Problem], list[Warning_]]:
+def check_content(
+    root: str | Path | None = None,
+) -> tuple[Content | None, list[Problem], list[Warning_]]:
     """Load and check; return the content (None when there are problems), problems, warnings."""
     root = Path(root) if root is not None else DEFAULT_ROOT
-    checker = _Checker(root)
+    reader = _Reader(root)
     if not root.is_dir():
-        checker.bad(str(root), "", "content directory not found")
-        return None, checker.problems, checker.warnings
+        reader.bad(str(root), "", "content directory not found")
+        return None, reader.problems, []
+    broken: set[str] = set()
 
     def rel(p: Path) -> str:
         return p.relative_to(root).as_posix()
@@ -465,137 +290,73 @@ def check_content(root: str | Path | None = None) -> tuple[Content | None, list[
     answer_dir = root / "answers"
     answer_files = sorted(list(answer_dir.glob("*.yml")) + list(answer_dir.glob("*.yaml")))
     if not answer_files:
-        checker.bad("answers/", "", "no answer file (answers/*.yml)")
+        reader.bad("answers/", "", "no answer file (answers/*.yml)")
     for path in answer_files:
-        data = _read_yaml(path, checker, rel(path))
+        data = reader.yaml(path)
         if data is None:
             continue
-        if not isinstance(data, dict) or not isinstance(data.get("answers"), list):
-            checker.bad(rel(path), "", "an answer file is a mapping with an 'answers' list")
+        if reader.item(AnswerFile, data, rel(path), "") is None:
             continue
         for raw in data["answers"]:
-            answer = checker.answer(raw, rel(path))
-            if answer is None:
-                continue
-            if answer.id in answers:
-                checker.bad(rel(path), answer.id, f"duplicate answer id (also in {answers[answer.id].file})")
-                continue
-            answers[answer.id] = answer
+            aid = _item_id(raw)
+            model = reader.item(AnswerIn, raw, rel(path), aid)
+            if model is None:
+                broken.add(f"answer:{aid}")
+            elif aid in answers:
+                reader.bad(rel(path), aid, f"duplicate answer id (also in {answers[aid].file})")
+            else:
+                answers[aid] = model.build(rel(path))
 
     menus: dict[str, Menu] = {}
     choices: dict[str, Choice] = {}
     menu_path = root / "menus.yml"
-    data = _read_yaml(menu_path, checker, "menus.yml") if menu_path.exists() else None
+    data = reader.yaml(menu_path) if menu_path.exists() else None
     if not menu_path.exists():
-        checker.bad("menus.yml", "", "file missing")
-    elif not isinstance(data, dict) or not isinstance(data.get("menus"), list):
-        checker.bad("menus.yml", "", "menus.yml is a mapping with a 'menus' list (and a 'choices' list)")
-    else:
-        for key in data:
-            if key not in ("menus", "choices"):
-                checker.bad("menus.yml", "", f"unknown top-level key '{key}'")
+        reader.bad("menus.yml", "", "file missing")
+    elif data is not None and reader.item(MenusFile, data, "menus.yml", "") is not None:
         for raw in data["menus"]:
-            menu = checker.menu(raw, "menus.yml")
+            mid = _item_id(raw)
+            menu = reader.item(MenuIn, raw, "menus.yml", mid)
             if menu is None:
-                continue
-            if menu.id in menus:
-                checker.bad("menus.yml", menu.id, "duplicate menu id")
-                continue
-            menus[menu.id] = menu
+                broken.add(f"menu:{mid}")
+            elif mid in menus:
+                reader.bad("menus.yml", mid, "duplicate menu id")
+            else:
+                menus[mid] = menu.build("menus.yml")
         for raw in data.get("choices") or []:
-            choice = checker.choice(raw, "menus.yml")
+            cid = _item_id(raw)
+            choice = reader.item(ChoiceIn, raw, "menus.yml", cid)
             if choice is None:
-                continue
-            if choice.id in choices:
-                checker.bad("menus.yml", choice.id, "duplicate choice id")
-                continue
-            choices[choice.id] = choice
+                broken.add(cid)
+            elif cid in choices:
+                reader.bad("menus.yml", cid, "duplicate choice id")
+            else:
+                choices[cid] = choice.build()
 
     guides: dict[str, Guide] = {}
     for path in sorted((root / "guides").glob("*.yml")) if (root / "guides").is_dir() else []:
-        data = _read_yaml(path, checker, rel(path))
+        data = reader.yaml(path)
         if data is None:
             continue
-        guide = checker.guide(data, rel(path))
+        guide = reader.item(GuideIn, data, rel(path), _item_id(data))
         if guide is None:
             continue
         if guide.id in guides:
-            checker.bad(rel(path), guide.id, "duplicate guide id")
+            reader.bad(rel(path), guide.id, "duplicate guide id")
             continue
-        guides[guide.id] = guide
+        guides[guide.id] = guide.build(rel(path))
 
-    _check_links(checker, answers, menus, choices)
-    _check_coverage(checker, answers)
-
-    if checker.problems:
-        return None, checker.problems, checker.warnings
+    Tree.model_validate({"answers": answers, "menus": menus, "choices": choices, "guides": guides,
+                         "broken": broken}, context={"problems": reader.problems})
+    warnings = [Warning_(a.file, a.id, f"number {c.number} has never been checked by a partner")
+                for a in answers.values() for c in a.contacts if c.last_checked is None]
+    if reader.problems:
+        return None, reader.problems, warnings
     files = content_files(root)
     content = Content(root=root, answers=answers, menus=menus, choices=choices, guides=guides,
-                      files=tuple(rel(p) for p in files), _fingerprint=fingerprint_files(root, files))
-    return content, [], checker.warnings
-
-
-def _check_links(checker: _Checker, answers: dict[str, Answer], menus: dict[str, Menu],
-                 choices: dict[str, Choice]) -> None:
-    def resolves(choice_id: str) -> bool:
-        kind, _, rest = choice_id.partition(":")
-        if kind == "answer":
-            return rest in answers
-        if kind == "menu":
-            return rest in menus
-        return choice_id in choices
-
-    for answer in answers.values():
-        for choice_id in answer.related:
-            if not s.CHOICE_RE.match(choice_id):
-                checker.bad(answer.file, answer.id, f"related '{choice_id}' is not a choice id "
-                                                    "(answer:<id>, menu:<id>, flow:...)")
-            elif not resolves(choice_id):
-                checker.bad(answer.file, answer.id, f"related '{choice_id}' points to nothing")
-            elif choice_id == f"answer:{answer.id}":
-                checker.bad(answer.file, answer.id, "related points to the answer itself")
-    for menu in menus.values():
-        for item in menu.items:
-            if not s.CHOICE_RE.match(item.choice_id):
-                checker.bad(menu.file, menu.id, f"item '{item.choice_id}' is not a choice id")
-            elif not resolves(item.choice_id):
-                checker.bad(menu.file, menu.id, f"item '{item.choice_id}' points to nothing")
-            elif item.choice_id.startswith("answer:"):
-                target = answers[item.choice_id[len("answer:"):]]
-                if not item.countries <= target.countries:
-                    checker.bad(menu.file, menu.id, f"item '{item.choice_id}' is shown in countries "
-                                                    "the answer does not cover")
-        checker.check_menu_limits(menu)
-    if "main" not in menus:
-        checker.bad("menus.yml", "main", "the main menu is missing")
-    else:
-        main = menus["main"]
-        themes = [i for i in main.items if i.choice_id.startswith("menu:")]
-        if len(main.items) != 4 or len(themes) != 4:
-            checker.bad("menus.yml", "main", "the main menu has exactly the four themes (menu:... items)")
-
-
-def _check_coverage(checker: _Checker, answers: dict[str, Answer]) -> None:
-    """Each content intent has, for every country, exactly one answer to give."""
-    for intent in s.CONTENT_INTENTS:
-        found = [a for a in answers.values() if intent in a.intents]
-        if not found:
-            checker.bad("answers/", intent, f"no answer for intent '{intent}'")
-            continue
-        general = [a for a in found if a.countries == frozenset(s.COUNTRIES)]
-        if len(general) > 1:
-            checker.bad(general[1].file, general[1].id,
-                        f"two answers for all countries on intent '{intent}': "
-                        f"{', '.join(a.id for a in general)}")
-        for country in s.COUNTRIES:
-            specific = [a for a in found if country in a.countries and a not in general]
-            if len(specific) > 1:
-                checker.bad(specific[1].file, specific[1].id,
-                            f"intent '{intent}' has several answers for {country}: "
-                            f"{', '.join(a.id for a in specific)}")
-            if not specific and not general:
-                checker.bad("answers/", intent, f"intent '{intent}' has no answer for {country}")
-
+                      files=tuple(rel(p) for p in files),
+                      _fingerprint=fingerprint_files(root, files))
+    return content, [], warnings
 
 def load_content(root: str | Path | None = None) -> Content:
     """Load and check content/ (or ``root``); raise ContentError listing every problem."""

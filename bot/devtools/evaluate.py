@@ -22,367 +22,71 @@ Scoring: an out-of-scope message is right when it is predicted ``out_of_scope`` 
 ``nlu_fallback``; an in-scope message that falls back is wrong. For macro-F1 ``nlu_fallback``
 counts as the label ``out_of_scope``. Held-out files are never part of the training data
 (``bot.devtools.train`` excludes ``nlu/tests/``), and a unit test checks they share no example.
+
+The parts: ``eval_data`` (the example files, the training data built for Rasa),
+``eval_rasa`` (training and parsing with Rasa), ``eval_scoring`` (scores, the baseline,
+tables). Their names are re-exported here for the callers of ``bot.devtools.evaluate``.
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
-import hashlib
 import json
-import os
-import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from bot.devtools import eval_data
+from bot.devtools.eval_data import (
+    BASELINE_THRESHOLD,
+    DATA_DIR,
+    EVAL_DIR,
+    FALLBACK,
+    HELDOUT_DIR,
+    LANGS,
+    NLU_DIR,
+    OOS,
+    OOS_TARGET,
+    REALISTIC_DIR,
+    REALISTIC_SPLITS,
+    REALISTIC_TARGETS,
+    ROOT,
+    TARGETS,
+    Example,
+    build,
+    data_hash,
+    file_lang,
+    heldout_examples,
+    language_files,
+    read_examples,
+    realistic_examples,
+    strip_annotations,
+    training_examples,
+    training_files,
+)
+from bot.devtools.eval_rasa import predict_messages, rasa_predict, retrieval_hits, train_model
+from bot.devtools.eval_scoring import (
+    Baseline,
+    RealisticScore,
+    Score,
+    _cell,
+    _pct,
+    render_table,
+    score,
+    score_realistic,
+)
 
-from bot.core.normalize import normalize
-
-ROOT = Path(__file__).resolve().parents[2]
-NLU_DIR = ROOT / "nlu"
-DATA_DIR = NLU_DIR / "data"
-HELDOUT_DIR = NLU_DIR / "tests" / "heldout"
-# Written without reading the training data (situations described to a writer, SMS noise
-# added): dev may be read and tuned against; test is only ever scored in aggregate.
-REALISTIC_DIR = NLU_DIR / "tests" / "realistic"
-REALISTIC_SPLITS = ("dev", "test")
-# Issue 11: top-1 accuracy on the realistic test set, fallback counted right only when the
-# retrieval fallback offers the right answer.
-REALISTIC_TARGETS = {"fr": 0.90, "bm": 0.80, "emk": 0.80, "ff": 0.80, "snk": 0.80, "wo": 0.80}
-EVAL_DIR = Path(os.environ.get("VAR_DIR", ROOT / "var")) / "nlu-eval"
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
-LANGS = ("fr", "bm", "emk", "ff", "snk", "wo")
-TARGETS = {"fr": 0.90, "bm": 0.75, "emk": 0.75, "ff": 0.75, "snk": 0.75, "wo": 0.75}
-OOS_TARGET = 0.90
-FALLBACK = "nlu_fallback"
-OOS = "out_of_scope"
-# The baseline calls a message "fallback" when its best probability is below this.
-BASELINE_THRESHOLD = 0.20
-
-_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\(([^)]*)\)|\{([^}]*)\})")
-_EXAMPLE_LINE = re.compile(r"^(\s*-\s)(.*)$")
-
-
-# ---- data ---------------------------------------------------------------------------------
-@dataclass
-class Example:
-    text: str  # normalised, annotations removed
-    intent: str
-    lang: str
-    entities: list[tuple[str, str]] = field(default_factory=list)  # (entity, surface text)
-    raw: str = ""  # as written (annotations removed), for sentence splitting and retrieval
-
-
-def strip_annotations(text: str) -> tuple[str, list[tuple[str, str]]]:
-    """``je suis a [siguiri](place)`` -> (``je suis a siguiri``, [("place", "siguiri")])."""
-    entities: list[tuple[str, str]] = []
-
-    def repl(match: re.Match[str]) -> str:
-        surface = match.group(1)
-        if match.group(2) is not None:
-            entity = match.group(2).split(":")[0]
-        else:
-            try:
-                entity = json.loads("{" + match.group(3) + "}").get("entity", "")
-            except json.JSONDecodeError:
-                entity = ""
-        entities.append((entity, surface))
-        return surface
-
-    return _ANNOTATION.sub(repl, text), entities
-
-
-def read_examples(path: Path, lang: str) -> list[Example]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    out: list[Example] = []
-    for item in data.get("nlu") or []:
-        if "intent" not in item:
-            continue
-        for line in str(item.get("examples", "")).splitlines():
-            line = line.strip()
-            if not line.startswith("- "):
-                continue
-            text, entities = strip_annotations(normalize(line[2:].strip()))
-            raw = strip_annotations(line[2:].strip())[0]
-            out.append(Example(text, item["intent"], lang, entities, raw))
-    return out
-
-
-def training_files() -> list[Path]:
-    return sorted(p for p in DATA_DIR.rglob("*") if p.suffix in (".yml", ".yaml"))
-
-
-def file_lang(path: Path) -> str | None:
-    """The language of an example file of nlu/data/nlu/: ``fr.yml`` and ``sms_fr.yml`` are
-    French; shared files (``location.yml``) have none."""
-    if path.parent != DATA_DIR / "nlu":
-        return None
-    stem = path.stem
-    lang = stem.rsplit("_", 1)[-1]
-    return lang if lang in LANGS else None
-
-
-def language_files(lang: str) -> list[Path]:
-    """Every example file of one language: ``<lang>.yml`` first, then ``<topic>_<lang>.yml``."""
-    return sorted((p for p in training_files() if file_lang(p) == lang),
-                  key=lambda p: (p.stem != lang, p.name))
-
-
-def training_examples(langs: tuple[str, ...] = LANGS) -> list[Example]:
-    return [ex for lang in langs for path in language_files(lang)
-            for ex in read_examples(path, lang)]
-
-
-def heldout_examples(lang: str) -> list[Example]:
-    path = HELDOUT_DIR / f"{lang}.yml"
-    return read_examples(path, lang) if path.exists() else []
-
-
-def realistic_examples(split: str, lang: str) -> list[Example]:
-    """The realistic set ``split`` (dev or test) of one language; [] when not written yet.
-
-    The test split is held out from everyone tuning the model: only aggregate figures of it
-    are ever printed (no example, no per-example prediction is shown or saved)."""
-    path = REALISTIC_DIR / split / f"{lang}.yml"
-    return read_examples(path, lang) if path.exists() else []
-
-
-def _normalise_block(block: str) -> str:
-    lines = []
-    for line in block.splitlines():
-        match = _EXAMPLE_LINE.match(line)
-        lines.append(match.group(1) + normalize(match.group(2)) if match else line)
-    return "\n".join(lines) + "\n"
-
-
-class _Literal(str):
-    pass
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(_Literal, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s,
-                                                                   style="|"))
-
-
-def build(target: Path, langs: tuple[str, ...] = LANGS) -> Path:
-    """Write config.yml and normalised data/ (only ``langs``' example files) under target."""
-    if target.exists():
-        shutil.rmtree(target)
-    (target / "data").mkdir(parents=True)
-    shutil.copy2(NLU_DIR / "config.yml", target / "config.yml")
-    for path in training_files():
-        rel = path.relative_to(DATA_DIR)
-        if file_lang(path) not in (None, *langs):
-            continue  # another language's examples (shared files such as location.yml stay)
-        if rel.name == "rules.yml" or rel.parts[0] not in ("nlu", "lookups"):
-            continue  # an NLU-only model needs no rules or stories
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and isinstance(data.get("nlu"), list):
-            for item in data["nlu"]:
-                if isinstance(item.get("examples"), str):
-                    item["examples"] = _Literal(_normalise_block(item["examples"]))
-        out = target / "data" / rel
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False),
-                       encoding="utf-8")
-    return target
-
-
-def data_hash(langs: tuple[str, ...] = LANGS) -> str:
-    digest = hashlib.sha256()
-    paths = [NLU_DIR / "config.yml", ROOT / "bot" / "core" / "normalize.py", *training_files()]
-    for path in paths:
-        rel = path.relative_to(ROOT)
-        if file_lang(path) not in (None, *langs):
-            continue
-        digest.update(str(rel).encode() + b"\0" + path.read_bytes())
-    digest.update(",".join(langs).encode())
-    return digest.hexdigest()[:16]
-
-
-# ---- Rasa ---------------------------------------------------------------------------------
-def _rasa_env() -> dict[str, str]:
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
-            "PYTHONWARNINGS": "ignore", "LOG_LEVEL": "WARNING"}
-
-
-def train_model(langs: tuple[str, ...] = LANGS, force: bool = False) -> tuple[Path, float]:
-    """Return (model path, seconds spent training; 0 when the cached model was reused)."""
-    if not RASA_PY.exists():
-        sys.exit("evaluate: .venv-rasa is missing; run `scripts/setup.sh rasa` first")
-    digest = data_hash(langs)
-    models = EVAL_DIR / "models"
-    model = models / f"{digest}.tar.gz"
-    if model.exists() and not force:
-        return model, 0.0
-    build_dir = build(EVAL_DIR / f"build-{digest}", langs)
-    models.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    result = subprocess.run(
-        [str(RASA_PY), "-m", "rasa", "train", "nlu", "--nlu", "data", "--config", "config.yml",
-         "--out", str(models), "--fixed-model-name", digest, "--quiet"],
-        cwd=build_dir, env=_rasa_env(), stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
-    if result.returncode != 0 or not model.exists():
-        sys.stderr.write(result.stderr[-4000:])
-        sys.exit("evaluate: rasa train nlu failed")
-    shutil.rmtree(build_dir, ignore_errors=True)
-    return model, time.monotonic() - started
-
-
-_PARSE_SCRIPT = r"""
-import asyncio, json, logging, sys, warnings
-warnings.filterwarnings("ignore")
-logging.disable(logging.WARNING)
-from rasa.core.agent import Agent
-model, inp, out = sys.argv[1:4]
-texts = json.load(open(inp, encoding="utf-8"))
-agent = Agent.load(model)
-async def run():
-    results = []
-    for text in texts:
-        parsed = await agent.parse_message(text)
-        results.append({
-            "intent": parsed["intent"]["name"],
-            "confidence": parsed["intent"].get("confidence", 0.0),
-            "ranking": [[r["name"], r["confidence"]] for r in parsed.get("intent_ranking", [])[:3]],
-            "entities": [[e["entity"], text[e["start"]:e["end"]], e.get("value")]
-                         for e in parsed.get("entities", [])],
-        })
-    return results
-json.dump(asyncio.run(run()), open(out, "w", encoding="utf-8"), ensure_ascii=False)
-"""
-
-
-def rasa_predict(model: Path, texts: list[str]) -> list[dict]:
-    with tempfile.TemporaryDirectory() as tmp:
-        inp, out = Path(tmp) / "in.json", Path(tmp) / "out.json"
-        inp.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-        result = subprocess.run([str(RASA_PY), "-c", _PARSE_SCRIPT, str(model), str(inp),
-                                 str(out)], env=_rasa_env(), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
-        if result.returncode != 0:
-            sys.stderr.write(result.stderr[-4000:])
-            sys.exit("evaluate: parsing with the Rasa model failed")
-        return json.loads(out.read_text(encoding="utf-8"))
-
-
-# ---- realistic sets: top-1 and the retrieval fallback --------------------------------------
-def _optional(module: str, *names: str):
-    """``names`` of ``module`` when it is importable (parts written alongside), else None."""
-    import importlib
-
-    try:
-        mod = importlib.import_module(module)
-        return tuple(getattr(mod, name) for name in names)
-    except (ImportError, AttributeError):
-        return None
-
-
-def _as_parse(text: str, p: dict) -> dict:
-    """A prediction of ``rasa_predict`` in the shape of Rasa's parse result."""
-    return {"text": text,
-            "intent": {"name": p["intent"], "confidence": p.get("confidence", 0.0)},
-            "intent_ranking": [{"name": n, "confidence": c} for n, c in p.get("ranking", [])],
-            "entities": [{"entity": e[0], "value": e[2]} for e in p.get("entities", [])]}
-
-
-def predict_messages(model: Path, examples: list[Example]) -> tuple[list[dict], str]:
-    """One prediction per message, by the runtime's rule (``Gateway._strongest_question``):
-    a long message (``bot.core.segments.split_sentences`` of the normalised text) that is not
-    a possible disclosure (``keep_whole``) is parsed part by part, and the strongest part
-    (``strongest``) is what the model answers, unless it is no question at all (then the
-    whole message). Returns (predictions, how long messages were read)."""
-    segments = _optional("bot.core.segments", "split_sentences", "strongest", "keep_whole",
-                         "is_content")
-    texts: list[str] = []
-    plan: list[list[int]] = []
-    for ex in examples:
-        parts = segments[0](ex.text) if segments else []
-        plan.append([len(texts)])
-        texts.append(ex.text)
-        if len(parts) > 1 and not segments[2](ex.text):
-            plan[-1].extend(range(len(texts), len(texts) + len(parts)))
-            texts.extend(parts)
-    parsed = rasa_predict(model, texts)
-    out = []
-    for indexes in plan:
-        whole, parts = parsed[indexes[0]], indexes[1:]
-        if not parts:
-            out.append(whole)
-            continue
-        parses = [_as_parse(texts[i], parsed[i]) for i in parts]
-        chosen = segments[1](parses)
-        out.append(parsed[parts[chosen]] if segments[3](parses[chosen]) else whole)
-    how = ("long messages split as the gateway does (bot.core.segments), strongest part kept"
-           if segments else "long messages parsed whole (bot.core.segments not importable)")
-    return out, how
-
-
-def retrieval_hits(examples: list[Example], predictions: list[dict]) -> tuple[list[bool], str]:
-    """For each message that fell back: is the gold intent's answer among the choices that
-    ``bot.content.search.suggest`` offers (what the user sees instead of a dead end)?"""
-    found = _optional("bot.content.search", "suggest")
-    hits = [False] * len(examples)
-    if found is None:
-        return hits, "fallback counted as wrong (bot.content.search not importable)"
-    suggest = found[0]
-    from bot.content import get_content
-
-    content = get_content()
-    for i, (ex, p) in enumerate(zip(examples, predictions)):
-        if p["intent"] != FALLBACK or ex.intent == OOS:
-            continue
-        answers = {a.id for a in content.answers_for_intent(ex.intent)}
-        offered = suggest(ex.text, ex.lang)
-        hits[i] = any(s.intent == ex.intent or s.answer_id in answers for s in offered)
-    return hits, ("a fallback counted right only when the gold intent's answer is among "
-                  "the choices bot.content.search.suggest offers")
-
-
-@dataclass
-class RealisticScore:
-    n: int
-    top1: float
-    with_retrieval: float
-    fallback: float  # share of in-scope messages that fell back
-    confusions: list[tuple[str, str, int]]
-
-
-def score_realistic(examples: list[Example], predictions: list[dict],
-                    hits: list[bool]) -> RealisticScore:
-    top1 = rescued = inscope = fell = 0
-    confusions: collections.Counter[tuple[str, str]] = collections.Counter()
-    for ex, p, hit in zip(examples, predictions, hits):
-        predicted = p["intent"]
-        if ex.intent == OOS:
-            ok = predicted in (OOS, FALLBACK)
-        else:
-            inscope += 1
-            fell += predicted == FALLBACK
-            ok = predicted == ex.intent
-            rescued += (not ok) and predicted == FALLBACK and hit
-        top1 += ok
-        if not ok:
-            confusions[(ex.intent, str(predicted))] += 1
-    n = len(examples)
-    return RealisticScore(n=n, top1=top1 / n if n else float("nan"),
-                          with_retrieval=(top1 + rescued) / n if n else float("nan"),
-                          fallback=fell / inscope if inscope else float("nan"),
-                          confusions=[(g, p, c) for (g, p), c in confusions.most_common(3)])
-
-
-def _cell(x: float, n: int) -> str:
-    return "–" if not n else f"{_pct(x)} ({n})"
+__all__ = [
+    "BASELINE_THRESHOLD", "DATA_DIR", "EVAL_DIR", "FALLBACK", "HELDOUT_DIR", "LANGS", "NLU_DIR",
+    "OOS", "OOS_TARGET", "REALISTIC_DIR", "REALISTIC_SPLITS", "REALISTIC_TARGETS", "ROOT",
+    "TARGETS", "Baseline", "Example", "RealisticScore", "Score", "build", "data_hash",
+    "evaluate", "evaluate_realistic", "file_lang", "heldout_examples", "language_files",
+    "main", "per_language", "predict_messages", "rasa_predict", "read_examples",
+    "realistic_examples", "render_table", "retrieval_hits", "score", "score_realistic",
+    "strip_annotations", "sweep", "train_model", "training_examples", "training_files",
+    "write_docs",
+]
 
 
 def evaluate_realistic(model: Path, langs: tuple[str, ...],
@@ -402,7 +106,8 @@ def evaluate_realistic(model: Path, langs: tuple[str, ...],
             (EVAL_DIR / f"realistic-dev-{model.name.split('.')[0]}.json").write_text(
                 json.dumps([{"lang": ex.lang, "gold": ex.intent, "text": ex.text,
                              "retrieval_hit": hit, **p}
-                            for ex, p, hit in zip(flat, preds, hits)], ensure_ascii=False),
+                            for ex, p, hit in zip(flat, preds, hits, strict=False)],
+                           ensure_ascii=False),
                 encoding="utf-8")
         i = 0
         for lang in langs:
@@ -424,7 +129,7 @@ def evaluate_realistic(model: Path, langs: tuple[str, ...],
                       else ["–", "–", "–"])
         target = REALISTIC_TARGETS.get(lang)
         lines.append(f"| {lang} | " + " | ".join(cells)
-                     + f" | {'≥ %.2f' % target if target else ''} |")
+                     + f" | {f'≥ {target:.2f}' if target else ''} |")
     lines += ["", "How the realistic sets are scored: " + "; ".join(sorted(notes)) + "."
               if notes else "", ""]
     if scores["dev"]:
@@ -437,112 +142,6 @@ def evaluate_realistic(model: Path, langs: tuple[str, ...],
     if not scores["test"]:
         lines += ["", "The realistic TEST set is not written yet (nlu/tests/realistic/test/)."]
     return "\n".join(lines), scores
-
-
-# ---- baseline -----------------------------------------------------------------------------
-class Baseline:
-    """TF-IDF over character n-grams + logistic regression, thresholded for fallback."""
-
-    def __init__(self, examples: list[Example], threshold: float = BASELINE_THRESHOLD):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-
-        self.threshold = threshold
-        self.model = make_pipeline(
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-            LogisticRegression(max_iter=2000, C=10.0))
-        self.model.fit([e.text for e in examples], [e.intent for e in examples])
-
-    def predict(self, texts: list[str]) -> list[dict]:
-        probs = self.model.predict_proba(texts)
-        classes = self.model.classes_
-        out = []
-        for row in probs:
-            best = int(row.argmax())
-            intent = classes[best] if row[best] >= self.threshold else FALLBACK
-            out.append({"intent": intent, "confidence": float(row[best]), "entities": []})
-        return out
-
-
-# ---- scoring ------------------------------------------------------------------------------
-@dataclass
-class Score:
-    n: int
-    accuracy: float
-    macro_f1: float
-    oos_n: int
-    oos_to_fallback: float
-    inscope_fallback: float
-    entity_recall: float | None
-    confusions: list[tuple[str, str, int]]
-
-
-def score(examples: list[Example], predictions: list[dict], with_entities: bool = True) -> Score:
-    from sklearn.metrics import f1_score
-
-    gold, pred, correct = [], [], 0
-    oos_total = oos_ok = inscope_total = inscope_fb = 0
-    ent_total = ent_found = 0
-    confusions: collections.Counter[tuple[str, str]] = collections.Counter()
-    for ex, p in zip(examples, predictions):
-        predicted = p["intent"]
-        as_label = OOS if predicted == FALLBACK else predicted
-        gold.append(ex.intent)
-        pred.append(as_label)
-        if ex.intent == OOS:
-            oos_total += 1
-            ok = predicted in (OOS, FALLBACK)
-            oos_ok += ok
-        else:
-            inscope_total += 1
-            inscope_fb += predicted == FALLBACK
-            ok = predicted == ex.intent
-        correct += ok
-        if not ok:
-            confusions[(ex.intent, str(predicted))] += 1
-        found = {(e[0], e[1]) for e in p.get("entities", [])}
-        for entity in ex.entities:
-            ent_total += 1
-            ent_found += entity in found
-    labels = sorted(set(gold))
-    return Score(
-        n=len(examples),
-        accuracy=correct / len(examples) if examples else 0.0,
-        macro_f1=f1_score(gold, pred, labels=labels, average="macro", zero_division=0)
-        if examples else 0.0,
-        oos_n=oos_total,
-        oos_to_fallback=oos_ok / oos_total if oos_total else float("nan"),
-        inscope_fallback=inscope_fb / inscope_total if inscope_total else 0.0,
-        entity_recall=ent_found / ent_total if ent_total and with_entities else None,
-        confusions=[(g, p, c) for (g, p), c in confusions.most_common(3)],
-    )
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None or x != x else f"{100 * x:.0f}%"
-
-
-def render_table(rows: list[tuple[str, Score, Score]]) -> str:
-    lines = [
-        "| lang | n | DIET acc | DIET macro-F1 | DIET OOS→fallback | DIET in-scope→fallback "
-        "| entity recall | baseline acc | baseline macro-F1 | baseline OOS→fallback | target F1 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for lang, diet, base in rows:
-        target = TARGETS.get(lang)
-        lines.append(
-            f"| {lang} | {diet.n} | {_pct(diet.accuracy)} | {diet.macro_f1:.2f} | "
-            f"{_pct(diet.oos_to_fallback)} ({diet.oos_n}) | {_pct(diet.inscope_fallback)} | "
-            f"{_pct(diet.entity_recall)} | {_pct(base.accuracy)} | {base.macro_f1:.2f} | "
-            f"{_pct(base.oos_to_fallback)} | {'≥ %.2f' % target if target else ''} |")
-    lines.append("")
-    lines.append("Top confusions (gold → predicted, count), DIET:")
-    lines.append("")
-    for lang, diet, _ in rows:
-        pairs = ", ".join(f"{g} → {p} ({c})" for g, p, c in diet.confusions) or "none"
-        lines.append(f"- **{lang}**: {pairs}")
-    return "\n".join(lines)
 
 
 def write_docs(block: str) -> None:
@@ -568,13 +167,14 @@ def evaluate(langs: tuple[str, ...], force: bool = False,
     else:
         train_s = 0.0  # a given model (e.g. an earlier one, to measure before/after)
     print(f"evaluate: model {model.name} "
-          f"({'trained in %.0f s' % train_s if train_s else 'cached'})", flush=True)
+          f"({f'trained in {train_s:.0f} s' if train_s else 'cached'})", flush=True)
     all_examples = [ex for lang in langs for ex in heldout[lang]]
     diet_preds = rasa_predict(model, [ex.text for ex in all_examples])
     # Kept for threshold tuning without retraining (see sweep()).
     (EVAL_DIR / f"predictions-{model.name.split('.')[0]}.json").write_text(json.dumps(
         [{"lang": ex.lang, "gold": ex.intent, "text": ex.text, **p}
-         for ex, p in zip(all_examples, diet_preds)], ensure_ascii=False), encoding="utf-8")
+         for ex, p in zip(all_examples, diet_preds, strict=False)], ensure_ascii=False),
+        encoding="utf-8")
     baseline = Baseline(train)
     base_preds = baseline.predict([ex.text for ex in all_examples])
     rows, scores, i = [], {}, 0
@@ -585,7 +185,8 @@ def evaluate(langs: tuple[str, ...], force: bool = False,
         rows.append((lang, diet, base))
         scores[lang] = diet
         i += n
-    rows.append(("all", score(all_examples, diet_preds), score(all_examples, base_preds, with_entities=False)))
+    rows.append(("all", score(all_examples, diet_preds),
+                 score(all_examples, base_preds, with_entities=False)))
     table = render_table(rows)
     realistic, real_scores = evaluate_realistic(
         model, langs, {**scores, "all": rows[-1][1]})
@@ -671,7 +272,7 @@ def _use_normalizer_from(rev: str) -> None:
     import bot.core
 
     bot.core.normalize = module
-    globals()["normalize"] = module.normalize
+    eval_data.normalize = module.normalize  # what read_examples and build read through
 
 
 def main(argv: list[str] | None = None) -> int:

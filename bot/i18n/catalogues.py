@@ -6,9 +6,10 @@ Layout::
     locales/<code>/LC_MESSAGES/messages.po    one per language in LANGUAGES (committed)
     locales/<code>/LC_MESSAGES/messages.mo    compiled (gitignored; ``make compile``)
 
-Babel reads and writes the files, but Babel only knows CLDR locales, and Maninka (emk) and
-Soninke (snk) are not in CLDR: for them ``Catalog.locale`` is None and Babel would drop the
-``Plural-Forms`` header. ``_Catalogue`` always writes the rule from ``PLURAL_FORMS``.
+Babel reads and writes the files (``bot/i18n/pofiles.py``, which also keeps the
+``Plural-Forms`` header for the languages CLDR does not know); ``bot/i18n/entries.py`` reads
+one entry (placeholders, translated forms, review status). Their public names are re-exported
+here.
 
 Every translation carries a review status in a translator comment (``# status: draft`` or
 ``# status: reviewed``). We do not use the gettext ``fuzzy`` flag for drafts: fuzzy entries
@@ -17,24 +18,54 @@ are left out of the .mo, and a draft in Bambara is better for a miner than Frenc
 
 from __future__ import annotations
 
-import datetime
-import io
-import os
-import re
-import string
 import sys
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import Catalog
 from babel.messages.extract import default_directory_filter, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileParser, write_po
 
-from bot.i18n.languages import DEFAULT_LANGUAGE, LANGUAGES, PLURAL_FORMS
+from bot.i18n.entries import (
+    DRAFT,
+    REVIEWED,
+    STATUSES,
+    get_status,
+    has_status,
+    is_translated,
+    message_forms,
+    message_problems,
+    placeholder_problems,
+    placeholders,
+    set_status,
+    source_label,
+    source_text,
+)
+from bot.i18n.languages import DEFAULT_LANGUAGE, LANGUAGES
+from bot.i18n.pofiles import (
+    HEADER_COMMENT,
+    PROJECT,
+    Catalogue,
+    atomic_write,
+    compile_catalogue,
+    french_source_forms,
+    iter_messages,
+    new_catalogue,
+    normalise_plural,
+    read_catalogue,
+    render_catalogue,
+    write_catalogue,
+    write_if_changed,
+)
+
+__all__ = [
+    "COMMENT_TAGS", "DEFAULT_MAPPING", "DOMAIN", "DRAFT", "KEYWORDS", "PROJECT_ROOT", "REVIEWED",
+    "STATUSES", "Catalogues", "CompileResult", "Coverage", "compile_catalogue", "get_status",
+    "has_status", "is_translated", "iter_messages", "message_forms", "message_problems",
+    "placeholder_problems", "placeholders", "print_coverage", "set_status", "source_label",
+    "source_text",
+]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "messages"
@@ -46,147 +77,6 @@ KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 COMMENT_TAGS = ("TRANSLATORS:",)
 DEFAULT_MAPPING = [("bot/**.py", "python")]
 
-DRAFT = "draft"
-REVIEWED = "reviewed"
-STATUSES = (DRAFT, REVIEWED)
-_STATUS_PREFIX = "status:"
-
-_PROJECT = "orpaillage-assistant"
-# Stands in for the .pot creation date when comparing old and new templates.
-_EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
-_HEADER_COMMENT = """\
-# Translations template for the orpaillage assistant.
-# Edit translations through the spreadsheet workflow described in docs/TRANSLATING.md.
-# Each translated entry carries "# status: draft" or "# status: reviewed".
-#"""
-
-
-class _Catalogue(Catalog):
-    """A Babel catalogue that keeps ``Plural-Forms`` even when Babel does not know the locale."""
-
-    def _get_mime_headers(self) -> list[tuple[str, str]]:
-        headers = super()._get_mime_headers()
-        if self.locale is None and self._num_plurals is not None:
-            names = [name for name, _ in headers]
-            position = names.index("Language-Team") + 1
-            headers.insert(position, ("Plural-Forms", self.plural_forms))
-        return headers
-
-    mime_headers = property(_get_mime_headers, Catalog._set_mime_headers)
-
-
-# --- placeholders ---------------------------------------------------------------------------
-
-# printf-style: %s, %d, %(name)s ... A space is not accepted as a flag so that French "50 %
-# des" is not read as a placeholder.
-_PRINTF = re.compile(r"%(?:\((?P<name>\w+)\))?[-#0+]*(?:\d+|\*)?(?:\.\d+)?[sdiouxXeEfFgGcr]")
-
-
-def placeholders(text: str) -> list[str]:
-    """The placeholders in ``text``, sorted: ``{name}``, ``{0}``, ``%(n)s``, ``%s``...
-
-    Raises ValueError when ``text`` has unbalanced braces.
-    """
-    found = [match.group(0) for match in _PRINTF.finditer(text.replace("%%", ""))]
-    for _, name, spec, conversion in string.Formatter().parse(text):
-        if name is not None:
-            found.append("{" + name + ("!" + conversion if conversion else "")
-                         + (":" + spec if spec else "") + "}")
-    return sorted(found)
-
-
-def placeholder_problems(source: str | tuple[str, ...], forms: Iterable[str]) -> list[str]:
-    """Why the translated ``forms`` of ``source`` (msgid or (msgid, msgid_plural)) are unsafe.
-
-    Every form must use only the source's placeholders; the last form (the only one for
-    languages with one plural form) must use exactly the placeholders of the last source
-    string. Code formats the translation with the source's arguments, so an unknown
-    placeholder would crash and a missing one would drop a value.
-    """
-    sources = [source] if isinstance(source, str) else list(source)
-    try:
-        wanted_last = placeholders(sources[-1])
-        allowed = set().union(*(placeholders(text) for text in sources))
-    except ValueError:
-        return []  # the source itself is not a format string: nothing to compare
-    problems: list[str] = []
-    forms = list(forms)
-    for index, form in enumerate(forms):
-        if not form:
-            continue
-        try:
-            used = placeholders(form)
-        except ValueError:
-            problems.append(f"unbalanced {{ or }} in {form!r}")
-            continue
-        unknown = sorted(set(used) - allowed)
-        if unknown:
-            problems.append(f"unknown placeholder {', '.join(unknown)} (the French text has "
-                            f"{', '.join(sorted(allowed)) or 'none'})")
-        if index == len(forms) - 1:
-            missing = sorted(set(wanted_last) - set(used))
-            if missing:
-                problems.append(f"placeholder {', '.join(missing)} missing from the translation")
-            elif sorted(used) != wanted_last and not unknown:
-                problems.append(f"placeholders {used} do not match the French {wanted_last}")
-    return problems
-
-
-# --- one message ----------------------------------------------------------------------------
-
-def message_forms(message: Message) -> tuple[str, ...]:
-    """The translated text of ``message`` as a tuple (one element unless plural)."""
-    if isinstance(message.string, (list, tuple)):
-        return tuple(message.string)
-    return (message.string or "",)
-
-
-def is_translated(message: Message) -> bool:
-    """True when every form of ``message`` has text."""
-    forms = message_forms(message)
-    return bool(forms) and all(forms)
-
-
-def get_status(message: Message) -> str:
-    """``draft`` or ``reviewed``; a translation without a status line counts as a draft."""
-    for comment in message.user_comments:
-        if comment.strip().startswith(_STATUS_PREFIX):
-            value = comment.strip()[len(_STATUS_PREFIX):].strip().lower()
-            return value if value in STATUSES else DRAFT
-    return DRAFT
-
-
-def has_status(message: Message) -> bool:
-    return any(c.strip().startswith(_STATUS_PREFIX) for c in message.user_comments)
-
-
-def set_status(message: Message, status: str) -> None:
-    """Write ``# status: <status>`` on ``message``, replacing any previous status line."""
-    if status not in STATUSES:
-        raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
-    line = f"{_STATUS_PREFIX} {status}"
-    comments = list(message.user_comments)
-    for index, comment in enumerate(comments):
-        if comment.strip().startswith(_STATUS_PREFIX):
-            comments[index] = line
-            break
-    else:
-        comments.append(line)
-    message.user_comments = comments
-
-
-def source_text(message: Message) -> str | tuple[str, ...]:
-    return message.id if isinstance(message.id, str) else tuple(message.id)
-
-
-def message_problems(message: Message) -> list[str]:
-    """Placeholder problems of a translated message ([] when fine or untranslated)."""
-    if not is_translated(message):
-        return []
-    return placeholder_problems(source_text(message), message_forms(message))
-
-
-# --- coverage -------------------------------------------------------------------------------
 
 @dataclass
 class Coverage:
@@ -212,8 +102,6 @@ class CompileResult:
     problems: list[str]
 
 
-# --- the locales/ directory -----------------------------------------------------------------
-
 class Catalogues:
     """The ``locales/`` directory of a project (the repository by default).
 
@@ -236,18 +124,18 @@ class Catalogues:
     def read_template(self) -> Catalog:
         if not self.template_path.exists():
             raise FileNotFoundError(f"{self.template_path} is missing: run `make extract`")
-        return _read(self.template_path, None)
+        return read_catalogue(self.template_path, None)
 
     def read(self, language: str) -> Catalog:
         """The catalogue of ``language`` (an empty one if its .po does not exist yet)."""
         path = self.po_path(language)
         if not path.exists():
-            return _new_catalogue(language)
-        return _read(path, language)
+            return new_catalogue(language)
+        return read_catalogue(path, language)
 
     def write(self, language: str, catalogue: Catalog) -> bool:
         """Write ``catalogue`` as the .po of ``language``; False when the file was unchanged."""
-        return _write_if_changed(self.po_path(language), catalogue)
+        return write_if_changed(self.po_path(language), catalogue)
 
     # commands -------------------------------------------------------------------------------
 
@@ -258,9 +146,9 @@ class Catalogues:
         running it twice gives no diff.
         """
         method_map, options_map = self._mapping()
-        template = _Catalogue(project=_PROJECT, version="interface", copyright_holder=_PROJECT,
+        template = Catalogue(project=PROJECT, version="interface", copyright_holder=PROJECT,
                               msgid_bugs_address="", fuzzy=False,
-                              header_comment=_HEADER_COMMENT)
+                              header_comment=HEADER_COMMENT)
         if not (self.root / "bot").is_dir():
             raise FileNotFoundError(f"{self.root / 'bot'} does not exist")
 
@@ -276,10 +164,10 @@ class Catalogues:
                 continue  # gettext(variable): not a literal, nothing to translate
             template.add(text, None, [(filename, lineno)], auto_comments=comments,
                          context=context)
-        old = _read(self.template_path, None) if self.template_path.exists() else None
-        if old is not None and _render(old, True) == _render(template, True):
+        old = read_catalogue(self.template_path, None) if self.template_path.exists() else None
+        if old is not None and render_catalogue(old, True) == render_catalogue(template, True):
             return len(template)  # same messages: keep the file and its creation date
-        _write(self.template_path, template)
+        write_catalogue(self.template_path, template)
         return len(template)
 
     def update(self) -> dict[str, int]:
@@ -312,10 +200,10 @@ class Catalogues:
                         message.string = previous.string
                         message.user_comments = list(previous.user_comments)
                         catalogue.obsolete.pop(key, None)
-                _normalise_plural(message, catalogue.num_plurals)
+                normalise_plural(message, catalogue.num_plurals)
                 message.flags.discard("fuzzy")
                 if language == DEFAULT_LANGUAGE and not is_translated(message):
-                    message.string = _french_source_forms(message, catalogue.num_plurals)
+                    message.string = french_source_forms(message, catalogue.num_plurals)
                     set_status(message, REVIEWED)
                 elif not has_status(message):
                     set_status(message, DRAFT)
@@ -336,7 +224,7 @@ class Catalogues:
             path = self.mo_path(language)
             written = not path.exists() or path.read_bytes() != data
             if written:
-                _atomic_write(path, data)
+                atomic_write(path, data)
             results.append(CompileResult(language, count, written, problems))
         return results
 
@@ -370,120 +258,6 @@ class Catalogues:
             return DEFAULT_MAPPING, {}
         with config.open(encoding="utf-8") as fileobj:
             return parse_mapping_cfg(fileobj, filename=str(config))
-
-
-def source_label(message: Message) -> str:
-    """The French source of ``message`` quoted for error messages."""
-    text = message.id if isinstance(message.id, str) else message.id[0]
-    return f"«{text if len(text) <= 60 else text[:57] + '...'}»"
-
-
-def compile_catalogue(catalogue: Catalog) -> tuple[bytes, int, list[str]]:
-    """The .mo bytes of ``catalogue``, the number of messages kept, and the problems found.
-
-    Only complete, placeholder-safe translations go into the .mo; the rest fall back to
-    French at run time.
-    """
-    kept = _Catalogue(locale=catalogue.locale_identifier, fuzzy=False)
-    kept.mime_headers = catalogue.mime_headers
-    problems = []
-    for message in catalogue:
-        if not message.id or not is_translated(message):
-            continue
-        found = message_problems(message)
-        if found:
-            problems += [f"{catalogue.locale_identifier}: {source_label(message)}: {problem}"
-                         for problem in found]
-            continue
-        kept.add(message.id, message.string, context=message.context)
-    buffer = io.BytesIO()
-    write_mo(buffer, kept, use_fuzzy=True)
-    return buffer.getvalue(), len(kept), problems
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-def _new_catalogue(language: str) -> Catalog:
-    catalogue = _Catalogue(locale=language, project=_PROJECT, version="interface",
-                           copyright_holder=_PROJECT, msgid_bugs_address="",
-                           language_team=LANGUAGES[language], fuzzy=False,
-                           header_comment=_HEADER_COMMENT.replace(
-                               "Translations template", f"{LANGUAGES[language]} translations"))
-    catalogue.mime_headers = [("Plural-Forms", PLURAL_FORMS[language])]
-    return catalogue
-
-
-def _read(path: Path, language: str | None) -> Catalog:
-    catalogue = _Catalogue(locale=language, fuzzy=False)
-    with path.open("rb") as fileobj:
-        PoFileParser(catalogue, ignore_obsolete=False, abort_invalid=True).parse(fileobj)
-    catalogue.fuzzy = False
-    if language is not None:
-        # Our table is the one source of truth for plural rules, whatever the file says.
-        catalogue.mime_headers = [("Plural-Forms", PLURAL_FORMS[language])]
-    return catalogue
-
-
-def _render(catalogue: Catalog, stable_dates: bool = False) -> bytes:
-    buffer = io.BytesIO()
-    if stable_dates:
-        saved = catalogue.creation_date
-        catalogue.creation_date = _EPOCH
-        try:
-            write_po(buffer, catalogue, width=76, include_lineno=False)
-        finally:
-            catalogue.creation_date = saved
-    else:
-        write_po(buffer, catalogue, width=76, include_lineno=False)
-    return buffer.getvalue()
-
-
-def _write(path: Path, catalogue: Catalog) -> None:
-    _atomic_write(path, _render(catalogue))
-
-
-def _write_if_changed(path: Path, catalogue: Catalog) -> bool:
-    data = _render(catalogue)
-    if path.exists() and path.read_bytes() == data:
-        return False
-    _atomic_write(path, data)
-    return True
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as fileobj:
-            fileobj.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-def _normalise_plural(message: Message, num_plurals: int) -> None:
-    """Give a plural message exactly ``num_plurals`` forms (extra forms only if non-empty)."""
-    if isinstance(message.id, str):
-        return
-    forms = list(message_forms(message))
-    if len(forms) < num_plurals:
-        forms += [""] * (num_plurals - len(forms))
-    elif len(forms) > num_plurals and not any(forms[num_plurals:]):
-        forms = forms[:num_plurals]
-    message.string = tuple(forms)
-
-
-def _french_source_forms(message: Message, num_plurals: int) -> str | tuple[str, ...]:
-    if isinstance(message.id, str):
-        return message.id
-    singular, plural = message.id[0], message.id[-1]
-    return tuple([singular] + [plural] * (num_plurals - 1))
-
-
-def iter_messages(catalogue: Catalog) -> Iterator[Message]:
-    """The messages of ``catalogue`` without the header entry."""
-    return (message for message in catalogue if message.id)
 
 
 def print_coverage(report: list[Coverage], out=sys.stdout) -> None:

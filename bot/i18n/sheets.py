@@ -11,7 +11,6 @@ Import checks the whole sheet first and writes nothing if any row is wrong.
 
 from __future__ import annotations
 
-import csv
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from bot.i18n.catalogues import (
     source_label,
 )
 from bot.i18n.languages import LANGUAGES
+from bot.sheets import SheetFormatError, read_table, write_table
 
 COLUMNS = ("language", "msgid", "text", "status", "msgid_plural", "text_plural", "notes")
 _REQUIRED = ("language", "msgid", "text", "status")
@@ -81,70 +81,21 @@ def export_rows(catalogues: Catalogues) -> list[dict[str, str]]:
 
 def export_sheet(catalogues: Catalogues, path: str | Path) -> int:
     """Write every message of every language to ``path`` (.xlsx or .csv); returns row count."""
-    path = Path(path)
-    rows = export_rows(catalogues)
-    if path.suffix.lower() == ".csv":
-        # utf-8-sig: Excel and LibreOffice then read ɛ, ɔ, ŋ... correctly.
-        with path.open("w", encoding="utf-8-sig", newline="") as fileobj:
-            writer = csv.DictWriter(fileobj, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-    elif path.suffix.lower() == ".xlsx":
-        _write_xlsx(path, rows)
-    else:
-        raise ValueError(f"{path}: use a .xlsx or .csv file")
-    return len(rows)
+    return write_table(path, COLUMNS, export_rows(catalogues), title=_SHEET_TITLE,
+                       widths=_WIDTHS, wrap=COLUMNS, choices={"status": STATUSES}, freeze="C2")
 
 
-def _write_xlsx(path: Path, rows: list[dict[str, str]]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _SHEET_TITLE
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([row[column] for column in COLUMNS])
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            cell.data_type = "s"  # text stays text: no formulas from "=...", no numbers
-            cell.number_format = "@"
-            cell.alignment = wrap
-    widths = {"language": 10, "msgid": 50, "text": 50, "status": 11, "msgid_plural": 30,
-              "text_plural": 30, "notes": 40}
-    for index, column in enumerate(COLUMNS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = widths[column]
-    sheet.freeze_panes = "C2"
-    sheet.auto_filter.ref = sheet.dimensions
-    status_column = chr(ord("A") + COLUMNS.index("status"))
-    choices = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"',
-                             allow_blank=True)
-    choices.add(f"{status_column}2:{status_column}{len(rows) + 1}")
-    sheet.add_data_validation(choices)
-    workbook.save(path)
+_WIDTHS = {"language": 10, "msgid": 50, "text": 50, "status": 11, "msgid_plural": 30,
+           "text_plural": 30, "notes": 40}
 
 
 # --- import ---------------------------------------------------------------------------------
 
 def read_rows(path: str | Path) -> list[_Row]:
-    path = Path(path)
-    if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fileobj:
-            table = list(csv.reader(fileobj))
-    elif path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        sheet = workbook[_SHEET_TITLE] if _SHEET_TITLE in workbook.sheetnames else workbook.active
-        table = [list(row) for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
-    else:
-        raise ImportRefused([f"{path}: use a .xlsx or .csv file"])
+    try:
+        table = read_table(path, _SHEET_TITLE)
+    except SheetFormatError as exc:
+        raise ImportRefused([str(exc)]) from None
     if not table:
         raise ImportRefused([f"{path}: the sheet is empty"])
     header = [_cell(value).strip().lower() for value in table[0]]

@@ -4,7 +4,6 @@ fresh PostgreSQL database, with Rasa replaced by `InProcessRasa` (our real actio
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 from typing import Any
@@ -13,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.web import Waiters
-from bot.core.gateway import Gateway
+from bot.channels.memory import MemoryChannel
+from bot.core.gateway import Gateway, SendError
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient
 from bot.store import requests as store
@@ -45,13 +44,14 @@ def fresh_postgres() -> tuple[str, Any]:
 
 
 class World:
-    """A miner chatting through the gateway on one channel."""
+    """A miner chatting through the gateway on one channel: an in-memory stand-in for it
+    (bot/channels/memory.py), so that the replies go out through the real outbox."""
 
     def __init__(self, gateway: Gateway, rasa: InProcessRasa, db: Database,
                  channel: Channel = Channel.WHATSAPP, address: str = "+22376000001"):
         self.gateway, self.rasa, self.db = gateway, rasa, db
-        self.waiters = Waiters(gateway)  # subscribed before the first message
         self.channel, self.address = channel, address
+        self.memory = MemoryChannel(gateway, channel)
         self._n = 0
         self.contact_id: str | None = None
         self.replies: list[Reply] = []
@@ -61,18 +61,20 @@ class World:
     async def _send(self, inbound: Inbound) -> list[Reply]:
         with self.db.session() as session:
             seen = session.scalar(select(func.max(OutboxMessage.id))) or 0
+        if not self.deliver:  # a slow channel: the replies stay in the outbox
+            self.memory.fail_next(SendError("slow channel", retry_after=3600))
         accepted = self.gateway.accept(inbound)
         self.contact_id = accepted.contact_id
         self.inbox_ids.append(accepted.inbox_id)
-        assert await self.waiters.wait_processed(accepted.inbox_id, 10), "not processed"
+        if self.deliver:  # answered, and every reply sent through the outbox
+            await self.memory.wait_answered(accepted, 10)
+        else:
+            await self.memory.wait_processed(accepted, 10)
         with self.db.session() as session:
             rows = session.scalars(select(OutboxMessage).where(
                 OutboxMessage.id > seen, OutboxMessage.contact_id == accepted.contact_id)
                 .order_by(OutboxMessage.id)).all()
             self.replies = [Reply.from_json(row.payload) for row in rows]
-            if self.deliver:  # what the channel's sender does (no real channel here)
-                for row in rows:
-                    row.status = "sent"
         return self.replies
 
     def _id(self) -> str:
@@ -129,14 +131,12 @@ async def world(database_url, tmp_path):
     rasa = InProcessRasa()
     http = httpx.AsyncClient(transport=rasa.transport())
     gateway = Gateway(settings, db, RasaClient("http://rasa.test", http))
-    stop = asyncio.Event()
+    world = World(gateway, rasa, db)
     with store.use_database(db):
-        worker = asyncio.create_task(gateway.run_inbox_worker(stop))
         try:
-            yield World(gateway, rasa, db)
+            async with world.memory.connected():
+                yield world
         finally:
-            stop.set()
-            await worker
             await http.aclose()
             db.dispose()
 

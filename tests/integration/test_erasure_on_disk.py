@@ -10,7 +10,6 @@ is still there. SQLite only: PostgreSQL's behaviour is in docs/SECURITY.md.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import struct
 from datetime import timedelta
@@ -77,7 +76,6 @@ async def test_after_erasure_no_file_under_the_data_folder_holds_the_miner(tmp_p
     rasa = InProcessRasa(tracker_db=str(tracker_db))
     http = httpx.AsyncClient(transport=rasa.transport())
     gateway = Gateway(settings, db, RasaClient("http://rasa.test", http))
-    stop = asyncio.Event()
 
     async def fetch(_row, sink):  # the channel's download: the bytes of the voice note
         sink.write(VOICE)
@@ -86,40 +84,38 @@ async def test_after_erasure_no_file_under_the_data_folder_holds_the_miner(tmp_p
     media = MediaWorker(gateway, Channel.WHATSAPP, settings.media_dir, fetch)
     try:
         with store.use_database(db):
-            worker = asyncio.create_task(gateway.run_inbox_worker(stop))
             world = World(gateway, rasa, db, address=ADDRESS)
-            await world.press("country:ML")
-            await world.say("je veux signaler un problème")
-            await world.press("flow:report:cat:pollution")
-            await world._send(Inbound(Channel.WHATSAPP, "loc-1", ADDRESS, InboundKind.LOCATION,
-                                      location=Location(LAT, LON)))
-            await world.say(SUMMARY)
-            await world._send(Inbound(Channel.WHATSAPP, "voice-1", ADDRESS, InboundKind.VOICE,
-                                      media=Media("voice", "wa-media-991", "audio/ogg")))
-            assert await media.run_once() == 1
-            await world.press("flow:report:contact:phone")
-            await world.say(TYPED_NUMBER)
-            await world.press("flow:report:confirm")
-            with db.session() as session:
-                request = session.scalar(select(FollowUpRequest))
-                code = request.reference_code
-                assert request.summary == SUMMARY and request.latitude == LAT
-                assert request.attachments and request.callback_contact_encrypted
-            with db.session() as session:
-                record_partner_update(session, code, "in_progress", PARTNER, actor="femima:awa")
-            await world.say(LATER)
-            assert any(p.is_file() for p in settings.media_dir.rglob("*"))
-            # Everything is on disk now: the search below would find it.
-            before = _files_holding(data, _needles())
-            assert {"Zirconax-Ouattara", "Qwertani", "Ketekoro"} <= before, before
+            async with world.memory.connected():  # its sender, the inbox and outbox workers
+                await world.press("country:ML")
+                await world.say("je veux signaler un problème")
+                await world.press("flow:report:cat:pollution")
+                await world._send(Inbound(Channel.WHATSAPP, "loc-1", ADDRESS, InboundKind.LOCATION,
+                                          location=Location(LAT, LON)))
+                await world.say(SUMMARY)
+                await world._send(Inbound(Channel.WHATSAPP, "voice-1", ADDRESS, InboundKind.VOICE,
+                                          media=Media("voice", "wa-media-991", "audio/ogg")))
+                assert await media.run_once() == 1
+                await world.press("flow:report:contact:phone")
+                await world.say(TYPED_NUMBER)
+                await world.press("flow:report:confirm")
+                with db.session() as session:
+                    request = session.scalar(select(FollowUpRequest))
+                    code = request.reference_code
+                    assert request.summary == SUMMARY and request.latitude == LAT
+                    assert request.attachments and request.callback_contact_encrypted
+                with db.session() as session:
+                    record_partner_update(session, code, "in_progress", PARTNER, actor="femima:awa")
+                await world.say(LATER)
+                assert any(p.is_file() for p in settings.media_dir.rglob("*"))
+                # Everything is on disk now: the search below would find it.
+                before = _files_holding(data, _needles())
+                assert {"Zirconax-Ouattara", "Qwertani", "Ketekoro"} <= before, before
 
-            await world.press("flow:delete:start")
-            await world.press("flow:delete:confirm")
-            assert "effac" in world.text.lower()
-            await privacy.finish_erasures(db, gateway.tracker_eraser, settings.media_dir,
-                                          grace=timedelta(0))
-            stop.set()
-            await worker
+                await world.press("flow:delete:start")
+                await world.press("flow:delete:confirm")
+                assert "effac" in world.text.lower()
+                await privacy.finish_erasures(db, gateway.tracker_eraser, settings.media_dir,
+                                              grace=timedelta(0))
         with db.session() as session:  # kept for statistics, nothing else
             request = session.scalar(select(FollowUpRequest))
             assert (request.category, request.country, request.status) == (
@@ -130,7 +126,6 @@ async def test_after_erasure_no_file_under_the_data_folder_holds_the_miner(tmp_p
                 None, None, None, None, None, None, None)
             assert all(e.message is None for e in session.scalars(select(RequestEvent)))
     finally:
-        stop.set()
         root.removeHandler(handler)
         handler.close()
         await http.aclose()

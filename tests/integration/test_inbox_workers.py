@@ -14,8 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.channels.memory import MemoryChannel
 from bot.config import load_settings
-from bot.core.gateway import Gateway
+from bot.core.gateway import Gateway, SendError
 from bot.core.messages import Channel, Inbound, InboundKind
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
@@ -90,25 +91,6 @@ async def test_two_workers_answer_each_message_once_and_in_order(database_url):
         g.db.dispose()
 
 
-class RecordingSender:
-    """A channel that records what it was asked to send; the first `fail` sends of a text
-    are refused once with a retryable error (as a 429 or a 5xx would be)."""
-
-    def __init__(self, fail: set[str] | None = None):
-        self.sent: list[tuple[str, str]] = []
-        self.fail = set(fail or ())
-
-    async def send(self, address, reply, *, last_inbound_at=None):
-        from bot.core.gateway import SendError
-
-        await asyncio.sleep(0.002)
-        if reply.text in self.fail:
-            self.fail.discard(reply.text)
-            raise SendError("busy", retry_after=0.3)
-        self.sent.append((address, reply.text))
-        return f"id-{len(self.sent)}"
-
-
 async def _drain(gateways, db, predicate, rounds=400):
     for _ in range(rounds):
         if predicate():
@@ -126,9 +108,10 @@ async def test_two_workers_send_each_reply_once_and_in_order(database_url):
 
     settings = replace(load_settings(), database_url=database_url, worker_poll_seconds=0.02)
     Database(database_url).upgrade()
-    sender = RecordingSender()
     contacts, per_contact = 10, 6
     writer = Gateway(settings, Database(database_url), RasaClient("http://rasa.test", None))
+    # One channel for both processes: what each gateway's outbox sends lands in one record.
+    channel = MemoryChannel(writer, Channel.TELEGRAM, send_delay=0.002)
     stop = threading.Event()
     errors: list[BaseException] = []
 
@@ -138,7 +121,7 @@ async def test_two_workers_send_each_reply_once_and_in_order(database_url):
             http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
             gateway = Gateway(settings, Database(database_url),
                               RasaClient("http://rasa.test", http),
-                              senders={"telegram": sender}, worker_id=f"worker-{n}")
+                              senders={"telegram": channel}, worker_id=f"worker-{n}")
             halt = asyncio.Event()
             workers = [asyncio.create_task(gateway.run_inbox_worker(halt)),
                        asyncio.create_task(gateway.run_outbox_worker(halt))]
@@ -160,23 +143,20 @@ async def test_two_workers_send_each_reply_once_and_in_order(database_url):
     # Messages arrive while both workers scan the inbox and the outbox.
     for i in range(per_contact):
         for c in range(contacts):
-            writer.accept(Inbound(Channel.TELEGRAM, f"u-{c}-{i}", f"{9000 + c}",
-                                  InboundKind.TEXT, text=f"message {i}"))
+            channel.push(f"{9000 + c}", f"message {i}", message_id=f"u-{c}-{i}")
         await asyncio.sleep(0.01)
     deadline = time.monotonic() + 30
-    while len(sender.sent) < contacts * per_contact and time.monotonic() < deadline:
+    while len(channel.delivered) < contacts * per_contact and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)  # anything sent twice would arrive meanwhile
     stop.set()
     for thread in threads:
         thread.join(30)
     assert not errors
-    assert len(sender.sent) == contacts * per_contact
-    by_address = defaultdict(list)
-    for address, body in sender.sent:
-        by_address[address].append(body)
-    for address, bodies in by_address.items():
-        assert bodies == [f"ok message {i}" for i in range(per_contact)], address
+    assert len(channel.delivered) == contacts * per_contact
+    for c in range(contacts):
+        assert [reply.text for reply in channel.replies(f"{9000 + c}")] == [
+            f"ok message {i}" for i in range(per_contact)], c
     with writer.db.session() as session:
         rows = session.query(OutboxMessage).all()
         assert {row.status for row in rows} == {"sent"}
@@ -189,20 +169,17 @@ async def test_a_reply_waiting_for_a_retry_is_not_overtaken(database_url):
     Database(database_url).upgrade()
     rasa = CountingRasa()
     http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
-    sender = RecordingSender(fail={"ok first"})
-    gateway = Gateway(settings, Database(database_url), RasaClient("http://rasa.test", http),
-                      senders={"telegram": sender})
-    stop = asyncio.Event()
-    workers = [asyncio.create_task(gateway.run_inbox_worker(stop)),
-               asyncio.create_task(gateway.run_outbox_worker(stop))]
-    gateway.accept(Inbound(Channel.TELEGRAM, "r-1", "4242", InboundKind.TEXT, text="first"))
-    await _drain([gateway], gateway.db, lambda: rasa.seen)
-    await asyncio.sleep(0.1)  # the first reply was refused and waits for its retry
-    gateway.accept(Inbound(Channel.TELEGRAM, "r-2", "4242", InboundKind.TEXT, text="second"))
-    done = await _drain([gateway], gateway.db, lambda: len(sender.sent) >= 2)
-    stop.set()
-    await asyncio.gather(*workers)
+    gateway = Gateway(settings, Database(database_url), RasaClient("http://rasa.test", http))
+    channel = MemoryChannel(gateway, Channel.TELEGRAM, send_delay=0.002)
+    channel.fail_next(SendError("busy", retry_after=0.3))  # as a 429 or a 5xx would be
+    async with channel.connected():
+        channel.push("4242", "first")
+        await _drain([gateway], gateway.db, lambda: rasa.seen)
+        await asyncio.sleep(0.1)  # the first reply was refused and waits for its retry
+        channel.push("4242", "second")
+        done = await _drain([gateway], gateway.db, lambda: len(channel.delivered) >= 2)
     assert done
-    assert [body for _, body in sender.sent] == ["ok first", "ok second"]
+    assert channel.attempts == 3
+    assert [reply.text for reply in channel.replies("4242")] == ["ok first", "ok second"]
     await http.aclose()
     gateway.db.dispose()

@@ -57,7 +57,13 @@ class Sent:
 
 
 class Sender(Protocol):
-    """What a channel adapter provides to deliver replies."""
+    """What a channel adapter provides to deliver replies (bot.channels.base.ChannelAdapter
+    implements it)."""
+
+    @property
+    def holds_replies(self) -> bool:
+        """Replies may be held (`Sent.held`) until the user writes again (WhatsApp)."""
+        ...
 
     async def send(self, address: str, reply: Reply, *,
                    last_inbound_at: datetime | None = None) -> str | Sent | None:
@@ -218,7 +224,7 @@ class OutboxWorker:
         if address is None:  # the contact erased their data meanwhile
             self._mark(job, status="failed", last_error="no address")
             return False
-        if job.last_inbound_at is None and self.shared.holds_replies(job.channel):
+        if job.last_inbound_at is None and sender.holds_replies:
             # Not an answer to a message just received: if a reply is already held for this
             # user (a template went out), this one waits with it rather than send another.
             with self.shared.db.session() as session:

@@ -81,7 +81,7 @@ class Shared:
 
     def holds_replies(self, channel: str) -> bool:
         """Whether the channel's sender may hold replies until the user writes (WhatsApp)."""
-        return bool(getattr(self.senders.get(channel), "holds_replies", False))
+        return channel in self.senders and self.senders[channel].holds_replies
 
     def on_settled(self, listener: SettledListener) -> None:
         """Call `listener(inbox_id, Settled)` whenever this process answers or acknowledges a

@@ -29,8 +29,8 @@ class FakeGateway:
 
 
 def row(**overrides):
-    values = dict(id=7, inbox_id=3, kind="voice", ref="AwAC", mime_type="audio/ogg",
-                  created_at=datetime(2026, 11, 28, tzinfo=timezone.utc))
+    values = {"id": 7, "inbox_id": 3, "kind": "voice", "ref": "AwAC", "mime_type": "audio/ogg",
+                  "created_at": datetime(2026, 11, 28, tzinfo=timezone.utc)}
     values.update(overrides)
     return SimpleNamespace(**values)
 

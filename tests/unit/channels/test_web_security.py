@@ -112,9 +112,9 @@ def test_compose_leaves_the_web_chat_off():
 
 
 def test_open_mode_refuses_to_listen_beyond_loopback(tmp_path):
-    with pytest.raises(RuntimeError, match="loopback"):
-        with running(tmp_path, web_chat_open=True, host="0.0.0.0"):
-            pass
+    with pytest.raises(RuntimeError, match="loopback"), \
+            running(tmp_path, web_chat_open=True, host="0.0.0.0"):
+        pass
 
 
 # ------------------------------------------------------------------ cookie binding

@@ -49,7 +49,8 @@ def test_text_message():
     inbound = one_message({
         "from": "16505551234",
         "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
-        "timestamp": "1749416383", "type": "text", "text": {"body": "Does it come in another color?"}})
+        "timestamp": "1749416383", "type": "text",
+        "text": {"body": "Does it come in another color?"}})
     assert inbound.kind == InboundKind.TEXT
     assert inbound.text == "Does it come in another color?"
     assert inbound.channel_message_id == \
@@ -58,8 +59,10 @@ def test_text_message():
 
 def test_interactive_button_reply():
     inbound = one_message({
-        "context": {"from": "15550783881", "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA"},
-        "from": "16505551234", "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+        "context": {"from": "15550783881",
+                    "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA"},
+        "from": "16505551234",
+        "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
         "timestamp": "1714510003", "type": "interactive",
         "interactive": {"type": "button_reply",
                         "button_reply": {"id": "country:ML", "title": "Mali"}}})
@@ -68,8 +71,10 @@ def test_interactive_button_reply():
 
 def test_interactive_list_reply():
     inbound = one_message({
-        "context": {"from": "15550783881", "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA"},
-        "from": "16505551234", "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgB=",
+        "context": {"from": "15550783881",
+                    "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA"},
+        "from": "16505551234",
+        "id": "wamid.HBgLMTY0NjcwNDM1OTUVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgB=",
         "timestamp": "1714510003", "type": "interactive",
         "interactive": {"type": "list_reply",
                         "list_reply": {"id": "answer:mercury_health", "title": "Mercure et santé",
@@ -79,7 +84,8 @@ def test_interactive_list_reply():
 
 def test_audio_with_voice_true_is_a_voice_note():
     inbound = one_message({
-        "from": "16505551234", "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgC=",
+        "from": "16505551234",
+        "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgC=",
         "timestamp": "1744344496", "type": "audio",
         "audio": {"mime_type": "audio/ogg; codecs=opus",
                   "sha256": "mgbW1uk6+fxfQGHbZ0VjTlyS2Cg5pMRmDnBHLsBjTK8=",
@@ -98,7 +104,8 @@ def test_audio_file_is_media():
 
 def test_location():
     inbound = one_message({
-        "from": "16505551234", "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgD=",
+        "from": "16505551234",
+        "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgD=",
         "timestamp": "1744344496", "type": "location",
         "location": {"address": "101 Forest Ave, Palo Alto, California",
                      "latitude": 37.44216251868683, "longitude": -122.16153582049394,

@@ -250,13 +250,28 @@ def test_two_answers_for_one_country_are_ambiguous(make_content):
     assert_refused(make_content(edit), "intent 'sell_gold' has several answers for GN")
 
 
-def test_contact_number_must_be_in_the_text_and_have_last_checked(make_content):
+def test_contact_needs_last_checked(make_content):
     def edit(tree):
         a = answers_of(tree)["violence_help"]
         a["text"]["fr"]["short"] = "Appelez le 116."
-        a["contacts"] = [{"name": "Ligne", "number": "117", "last_checked": None},
-                         {"name": "Ligne", "number": "116"}]
-    assert_refused(make_content(edit), "contact number '117' does not appear", "'116' needs 'last_checked'")
+        a["contacts"] = [{"name": "Ligne", "number": "116"}]
+    assert_refused(make_content(edit), "[violence_help]: contacts[116]: missing 'last_checked'")
+
+
+def test_contact_number_must_be_in_the_text(make_content):
+    def edit(tree):
+        a = answers_of(tree)["violence_help"]
+        a["text"]["fr"]["short"] = "Appelez le 116."
+        a["contacts"] = [{"name": "Ligne", "number": "117", "last_checked": "2026-11-01"}]
+    assert_refused(make_content(edit), "contact number '117' does not appear")
+
+
+def test_unchecked_number_needs_to_verify_and_a_caveat(make_content):
+    def edit(tree):
+        a = answers_of(tree)["violence_help"]
+        a["text"]["fr"]["short"] = "Appelez le 116."
+        a["contacts"] = [{"name": "Ligne", "number": "116", "last_checked": None}]
+    assert_refused(make_content(edit), "[violence_help]", "never been checked by a partner")
 
 
 def test_unchecked_numbers_are_warned_not_refused(make_content):

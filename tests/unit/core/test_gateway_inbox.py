@@ -157,6 +157,8 @@ async def test_a_turn_that_keeps_failing_ends_with_an_apology(world):
 
 async def test_a_channel_with_a_sender_is_not_handed_the_reply_ids(world):
     class Quiet:
+        holds_replies = False
+
         async def send(self, address, reply, *, last_inbound_at=None):
             return "id"
 

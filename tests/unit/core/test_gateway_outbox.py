@@ -88,6 +88,8 @@ async def test_a_held_reply_goes_out_when_the_user_writes_again(world):
 
 async def test_a_reply_refused_for_good_is_failed_visibly(world):
     class Refusing:
+        holds_replies = False
+
         async def send(self, address, reply, *, last_inbound_at=None):
             raise SendError("blocked by the user", retryable=False)
 
