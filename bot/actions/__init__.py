@@ -1,6 +1,6 @@
-"""Rasa custom actions (run by `python -m rasa_sdk --actions bot.actions`) and the dialogue."""
+"""The dialogue (`bot.actions.dialogue`), its flows, and the Rasa custom action that runs it
+(`python -m rasa_sdk --actions bot.actions`)."""
 
-from bot.actions import flows as _flows  # noqa: F401  (registers the multi-step flows)
 from bot.actions.dispatch import ActionDispatch
 
 __all__ = ["ActionDispatch"]

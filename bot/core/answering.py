@@ -78,6 +78,7 @@ class Answerer:
         elif kind == InboundKind.CHOICE and payload.get("choice_id"):
             message = choice_message(payload["choice_id"])
         elif kind == InboundKind.TEXT:
+            metadata["original_text"] = row.text  # the message as typed, for the flows
             message = self.text_to_message(row.text or "", contact)
             if message and not message.startswith("/"):
                 message = await self.strongest_question(message, metadata)

@@ -7,7 +7,8 @@ process, by `handle_private_input`: the inbox keeps no text, no media and no loc
 Rasa receives only a content-free choice (`/choose{"choice": "flow:protection:input"}`), so
 nothing the user typed reaches our tables, our logs or the Rasa tracker. The one exception
 is a call-back number typed after consent: it is encrypted at once and kept in
-`Contact.callback_draft` until the flow copies it into the request (or drops it).
+`Contact.callback_draft` until the flow copies it into the request (or drops it), through
+`bot.store.repository`.
 
 Erasure ("delete my data"). The delete flow only marks the contact (`request_erasure`); the
 action cannot erase the conversation it is part of. After the turn, the gateway calls
@@ -136,33 +137,7 @@ def handle_private_input(mode: str, kind: str, text: str | None,
     return PrivateInput(f"flow:{flow}:input")
 
 
-def take_callback_draft(session: Session, contact_id: str | None) -> str | None:
-    """The encrypted number typed in a sensitive step (and forget it on the contact)."""
-    contact = session.get(Contact, contact_id) if contact_id else None
-    if contact is None:
-        return None
-    draft, contact.callback_draft = contact.callback_draft, None
-    return draft
-
-
-def peek_callback_draft(session: Session, contact_id: str | None) -> str | None:
-    contact = session.get(Contact, contact_id) if contact_id else None
-    return contact.callback_draft if contact else None
-
-
-def clear_callback_draft(session: Session, contact_id: str | None) -> None:
-    take_callback_draft(session, contact_id)
-
-
 # ----------------------------------------------------------------------- erasure
-def request_erasure(session: Session, contact_id: str) -> None:
-    """Mark a contact for erasure; the gateway erases after the turn (`after_turn`)."""
-    contact = session.get(Contact, contact_id)
-    if contact is not None and contact.erase_requested_at is None:
-        contact.erase_requested_at = utcnow()
-        log.info("privacy: erasure requested by %s", contact_id)
-
-
 # What an anonymised request keeps, for statistics: its category, country, zone (cluster),
 # status, the channel it came through, its partner and reference code, and its dates. The
 # delete flow's sentence says exactly this; docs/SECURITY.md lists it.

@@ -67,7 +67,7 @@ def test_gibberish_gets_todays_menu_then_a_person(db):
     first = chat.miss("qsdkjh azerty")
     assert ids(first) == THEMES and "Vouliez-vous" not in first[0].text
     second = chat.miss("blblbl xkcd")
-    assert "flow:talk:start" in ids(second)
+    assert ids(second) == ["flow:talk:start", "menu:main"]
 
 
 def test_every_miss_is_kept_masked_with_the_guess_and_the_suggestions(db):
@@ -78,7 +78,8 @@ def test_every_miss_is_kept_masked_with_the_guess_and_the_suggestions(db):
     assert first.contact_id == contact and first.channel == "telegram"
     assert first.language == "fr" and first.country == "ML"
     assert first.intent == "sell_gold" and first.confidence == 0.41
-    assert "76" not in first.text and "<tel>" in first.text and first.text.startswith(normalize("kel prix"))
+    assert "76" not in first.text and "<tel>" in first.text
+    assert first.text.startswith(normalize("kel prix"))
     assert first.suggested[0] == "ml_sell_gold" and first.chosen is None
     assert second.suggested is None and "12345678901" not in second.text
 

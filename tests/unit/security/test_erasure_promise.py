@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.actions import flows as _flows  # noqa: F401  (registers the flows)
 from bot.actions.dialogue import State, Talk
-from bot.actions.flows.delete import FLOW
+from bot.actions.flows.delete import DeleteFlow
 from bot.core.notify import record_partner_update
 from bot.core.privacy import KEPT_FOR_STATISTICS, anonymise_request
 from bot.store import requests as store
@@ -47,7 +47,7 @@ def test_an_anonymised_request_keeps_only_the_statistics(db):
 
 
 def test_the_delete_flow_says_what_is_erased_and_what_is_kept():
-    [reply] = FLOW.start(Talk(State(language="fr"), sender_id=None), "start")
+    [reply] = DeleteFlow().start(Talk(State(language="fr"), sender_id=None), "start")
     text = reply.text.lower()
     for erased in ("messages", "vocaux", "photos", "numéro", "accords", "lieu", "position"):
         assert erased in text, erased
