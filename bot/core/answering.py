@@ -21,7 +21,7 @@ from bot.core import choice_match, segments
 from bot.core.messages import Choice, InboundKind, Reply
 from bot.core.normalize import normalize
 from bot.core.rasa_client import RasaClient, choice_message
-from bot.i18n import translator
+from bot.i18n import common, translator
 from bot.store.models import InboxMessage
 
 log = logging.getLogger(__name__)
@@ -88,12 +88,10 @@ class Answerer:
                                                  "longitude": loc["longitude"]})
         elif kind == InboundKind.VOICE:
             # Kept for a partner to listen to until speech recognition exists.
-            return [Reply(t.gettext("Votre message vocal est bien reçu. Une personne de "
-                                    "l'équipe va l'écouter."), lang=lang)]
+            return [Reply(t.gettext(common.VOICE_RECEIVED), lang=lang)]
         if message is None:
-            return [Reply(t.gettext("Ce type de message n'est pas pris en charge. Écrivez votre "
-                                    "question ou envoyez un message vocal."),
-                          choices=[Choice("menu:main", t.gettext("Menu"))], lang=lang)]
+            return [Reply(t.gettext(common.UNSUPPORTED_MESSAGE),
+                          choices=[Choice("menu:main", t.gettext(common.MENU))], lang=lang)]
         return await self.rasa.send(contact.id, message, metadata)
 
     async def strongest_question(self, text: str, metadata: dict[str, Any]) -> str:

@@ -2,9 +2,9 @@
 
 - New request -> the partner (per `content/partners.yml`: an e-mail through SMTP, or a message
   to a Telegram group). Protection requests go to the partner's protection staff only. The
-  notification is sent by a worker (`PartnerNotifier.send_due`, run by the gateway's inbox
-  loop), retried with backoff, and recorded in the request's history; it never carries a
-  phone number or the contents of a protection request.
+  notification is sent by a worker (`PartnerNotifier.send_due`, run by the gateway's
+  housekeeping task), retried with backoff, and recorded in the request's history; it never
+  carries a phone number or the contents of a protection request.
 - Partner's update -> the miner: `record_partner_update(session, request, status, message)`
   (what the partners' dashboard calls) records the change and queues a reply in the outbox,
   on the channel the miner used.

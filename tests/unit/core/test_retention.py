@@ -71,7 +71,7 @@ async def test_housekeeping_expires_old_data_with_an_injected_clock(db, tmp_path
     http = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     gateway = Gateway(settings, db, RasaClient("http://rasa.invalid", http))
     start = utcnow()
-    gateway.clock = lambda: start
+    gateway.housekeeping.clock = lambda: start
 
     # Three messages with a voice note each; the second voice note is attached to an open
     # request, the third to a request that gets closed.
@@ -101,12 +101,12 @@ async def test_housekeeping_expires_old_data_with_an_injected_clock(db, tmp_path
         store.change_status(session, closed, "closed", actor="femima:awa")
         open_id, closed_id = open_request.id, closed.id
 
-    await gateway._housekeep()  # day 0: nothing is old yet
+    await gateway.housekeeping.housekeep()  # day 0: nothing is old yet
     assert _count(db, InboxMessage) == 4 and _count(db, OutboxMessage) == 1
 
-    gateway.clock = lambda: start + timedelta(days=91)
-    gateway._retention_due = None
-    await gateway._housekeep()
+    gateway.housekeeping.clock = lambda: start + timedelta(days=91)
+    gateway.housekeeping._retention_due = None
+    await gateway.housekeeping.housekeep()
     with db.session() as session:
         kept = session.scalars(select(InboxMessage.id)).all()
         assert kept == [ids[1]]  # attached to an open request; the closed one's is not kept
@@ -120,9 +120,9 @@ async def test_housekeeping_expires_old_data_with_an_injected_clock(db, tmp_path
         assert connection.execute("SELECT count(*) FROM events").fetchone() == (0,)
     connection.close()
 
-    gateway.clock = lambda: start + timedelta(days=366)
-    gateway._retention_due = None
-    await gateway._housekeep()
+    gateway.housekeeping.clock = lambda: start + timedelta(days=366)
+    gateway.housekeeping._retention_due = None
+    await gateway.housekeeping.housekeep()
     with db.session() as session:
         closed = session.get(FollowUpRequest, closed_id)
         assert closed.anonymised_at is not None and closed.contact_id is None
@@ -138,12 +138,12 @@ async def test_housekeeping_runs_retention_at_most_every_interval(db, tmp_path):
     gateway = Gateway(settings, db, RasaClient("http://rasa.invalid", http))
     runs = []
     now = utcnow()
-    gateway.clock = lambda: now
-    gateway.run_retention = lambda when: runs.append(when) or asyncio.sleep(0)
-    await gateway._housekeep()
-    await gateway._housekeep()
+    gateway.housekeeping.clock = lambda: now
+    gateway.housekeeping.run_retention = lambda when: runs.append(when) or asyncio.sleep(0)
+    await gateway.housekeeping.housekeep()
+    await gateway.housekeeping.housekeep()
     now += timedelta(minutes=61)
-    await gateway._housekeep()
+    await gateway.housekeeping.housekeep()
     assert len(runs) == 2
     await http.aclose()
 
