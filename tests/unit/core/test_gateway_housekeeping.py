@@ -69,7 +69,7 @@ def test_the_app_runs_housekeeping_beside_its_workers(tmp_path):
     from starlette.testclient import TestClient
 
     from bot.app import create_app
-    from tests.fakes.harness import make_settings
+    from bot.testing.harness import make_settings
 
     app = create_app(make_settings(tmp_path, "http://rasa.invalid"))
     gateway = app.state.gateway
