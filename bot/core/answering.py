@@ -23,7 +23,7 @@ from bot.core import choice_match, segments
 from bot.core.messages import Choice, InboundKind, Reply
 from bot.core.normalize import normalize
 from bot.core.rasa_client import RasaClient
-from bot.i18n import translator
+from bot.i18n import common, translator
 from bot.store.conversations import load_state, save_state
 from bot.store.db import Database
 from bot.store.models import InboxMessage, utcnow
@@ -168,16 +168,14 @@ class Answerer:
                               "share_location", 1.0)
         if kind == InboundKind.VOICE:
             # Kept for a partner to listen to until speech recognition exists.
-            return [Reply(t.gettext("Votre message vocal est bien reçu. Une personne de "
-                                    "l'équipe va l'écouter."), lang=lang)]
+            return [Reply(t.gettext(common.VOICE_RECEIVED), lang=lang)]
         return self.unsupported(lang)
 
     @staticmethod
     def unsupported(lang: str) -> list[Reply]:
         t = translator(lang)
-        return [Reply(t.gettext("Ce type de message n'est pas pris en charge. Écrivez votre "
-                                "question ou envoyez un message vocal."),
-                      choices=[Choice("menu:main", t.gettext("Menu"))], lang=lang)]
+        return [Reply(t.gettext(common.UNSUPPORTED_MESSAGE),
+                      choices=[Choice("menu:main", t.gettext(common.MENU))], lang=lang)]
 
     async def understand_text(self, text: str, contact: ContactView,
                               metadata: dict[str, Any]) -> Understood | list[Reply]:

@@ -179,7 +179,8 @@ def erase_contact_data(session: Session, contact_id: str, media_dir: Path | None
     if media_dir is not None:
         for path in session.scalars(select(MediaFile.path).where(
                 MediaFile.contact_id == contact_id, MediaFile.path.is_not(None))):
-            _remove_file(media_dir, path)
+            if path is not None:
+                _remove_file(media_dir, path)
     session.execute(delete(MediaFile).where(MediaFile.contact_id == contact_id))
     session.execute(update(OutboxMessage).where(OutboxMessage.contact_id == contact_id)
                     .values(inbox_id=None))

@@ -24,13 +24,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import privacy
-from bot.store.db import Database
+from bot.store.db import Database, rowcount
 from bot.store.models import (
     ConversationState,
     FollowUpRequest,
@@ -96,8 +96,8 @@ def apply_retention(db: Database, policy: RetentionPolicy, *, now: datetime | No
     if policy.tracker_days > 0:
         cutoff = now - timedelta(days=policy.tracker_days)
         with db.session() as session:
-            report.conversation_states = session.execute(delete(ConversationState).where(
-                ConversationState.updated_at < cutoff)).rowcount
+            report.conversation_states = rowcount(session.execute(delete(ConversationState).where(
+                ConversationState.updated_at < cutoff)))
     if any(report.__dict__.values()):
         db.after_erasure()
         log.info("retention: %s", report)
@@ -120,20 +120,21 @@ def _expire_messages(session: Session, cutoff: datetime, media_dir: Path | None,
         if media_dir is not None:
             for path in session.scalars(select(MediaFile.path).where(
                     MediaFile.inbox_id.in_(chunk), MediaFile.path.is_not(None))):
-                privacy.remove_media_file(media_dir, path)
-        report.media_files += session.execute(
-            delete(MediaFile).where(MediaFile.inbox_id.in_(chunk))).rowcount
-        session.execute(OutboxMessage.__table__.update().where(
+                if path is not None:
+                    privacy.remove_media_file(media_dir, path)
+        report.media_files += rowcount(session.execute(
+            delete(MediaFile).where(MediaFile.inbox_id.in_(chunk))))
+        session.execute(update(cast(Table, OutboxMessage.__table__)).where(
             OutboxMessage.inbox_id.in_(chunk)).values(inbox_id=None))
-        report.messages += session.execute(
-            delete(InboxMessage).where(InboxMessage.id.in_(chunk))).rowcount
+        report.messages += rowcount(session.execute(
+            delete(InboxMessage).where(InboxMessage.id.in_(chunk))))
     if gone:  # requests no longer point at deleted messages
         for request in session.scalars(select(FollowUpRequest).where(
                 FollowUpRequest.attachments.is_not(None))):
             remaining = [i for i in request.attachments or [] if i not in gone]
             if remaining != (request.attachments or []):
                 request.attachments = remaining or None
-    report.replies += session.execute(delete(OutboxMessage).where(
-        OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)).rowcount
-    report.misses += session.execute(delete(UnderstandingMiss).where(
-        UnderstandingMiss.created_at < cutoff)).rowcount
+    report.replies += rowcount(session.execute(delete(OutboxMessage).where(
+        OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)))
+    report.misses += rowcount(session.execute(delete(UnderstandingMiss).where(
+        UnderstandingMiss.created_at < cutoff)))

@@ -195,7 +195,13 @@ class RoutingRule(Base):
 
 class FollowUpRequest(Base):
     __tablename__ = "follow_up_requests"
-    __table_args__ = (Index("ix_follow_up_requests_notify", "notified_at", "notify_next_at"),)
+    __table_args__ = (
+        Index("ix_follow_up_requests_notify", "notified_at", "notify_next_at"),
+        # The dashboard's lists and date filters (migrations 0007 and 0009).
+        Index("ix_follow_up_requests_due", "due_at", "id"),
+        Index("ix_follow_up_requests_partner_due", "partner_id", "due_at", "id"),
+        Index("ix_follow_up_requests_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     reference_code: Mapped[str] = mapped_column(String(12), unique=True)

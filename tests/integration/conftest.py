@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from bot.devtools.stack import MODEL, Stack
-from tests.fakes.rasa import FakeRasa
+from bot.testing.rasa import FakeRasa
 from tests.integration.chat import Chat
 
 

@@ -28,9 +28,9 @@ from bot.logging_setup import RedactIdentifiers
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.models import FollowUpRequest, RequestEvent
-from tests.fakes.harness import make_settings
-from tests.fakes.rasa import KeywordNLU
-from tests.fakes.requests_world import World
+from bot.testing.harness import make_settings
+from bot.testing.rasa import KeywordNLU
+from bot.testing.requests_world import World
 
 ADDRESS = "+22376000991"
 SUMMARY = "Les camions de Zirconax-Ouattara versent du cyanure dans le marigot Koulounkoro"

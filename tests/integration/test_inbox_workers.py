@@ -65,7 +65,7 @@ class CountingRasa:
         return [Reply("ok " + understood.text)], slots
 
     def serve(self, gateway: Gateway) -> Gateway:
-        gateway.answerer.dialogue = self
+        gateway.inbox.answerer.dialogue = self
         return gateway
 
 

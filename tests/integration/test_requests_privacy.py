@@ -13,12 +13,7 @@ from bot.core import privacy
 from bot.store import requests as store
 from bot.store.identities import IdentityVault
 from bot.store.models import Contact, FollowUpRequest, InboxMessage
-from tests.fakes.requests_world import (  # noqa: F401  (fixtures)
-    World,
-    database_url,
-    with_protection_staff,
-    world,
-)
+from bot.testing.requests_world import World, with_protection_staff
 
 MARKER = "Mon oncle Bakary m'a frappé hier soir derrière le puits ZX-MARQUEUR-4471"
 NUMBER = "76 12 34 56"

@@ -107,6 +107,6 @@ def test_protection_in_bambara_keeps_nothing_the_user_typed(running: Stack):
     assert stores, "no database found to search"
     # The search does look where messages are kept: the control message is there.
     assert all("zx-controle-5521" in store.lower() for store in stores)
-    for where, text in [("databases", "\n".join(stores)), ("logs", logs)]:
-        assert "ZX-MARQUEUR-9183" not in text, f"the marker was kept in the {where}"
-        assert "Seydou" not in text, f"the marker was kept in the {where}"
+    for where, kept in [("databases", "\n".join(stores)), ("logs", logs)]:
+        assert "ZX-MARQUEUR-9183" not in kept, f"the marker was kept in the {where}"
+        assert "Seydou" not in kept, f"the marker was kept in the {where}"

@@ -12,9 +12,9 @@ import pytest
 
 from bot.channels.telegram import TelegramChannel
 from bot.store.models import OutboxMessage
-from tests.fakes.harness import RunningApp, make_settings
-from tests.fakes.server import wait_for
-from tests.fakes.telegram_api import (
+from bot.testing.harness import RunningApp, make_settings
+from bot.testing.server import wait_for
+from bot.testing.telegram_api import (
     FakeTelegramAPI,
     callback_update,
     message_update,
@@ -45,11 +45,11 @@ def fakes(telegram_api, rasa):
 
 
 def _settings(tmp_path, telegram_api, rasa, **overrides):
-    values = dict(telegram_bot_token=TOKEN,
-                  telegram_api_base_url=f"{telegram_api.url}/bot",
-                  telegram_api_file_url=f"{telegram_api.url}/file/bot",
-                  telegram_webhook_secret=SECRET,
-                  telegram_webhook_url="https://bot.example.org/webhooks/telegram")
+    values = {"telegram_bot_token": TOKEN,
+                  "telegram_api_base_url": f"{telegram_api.url}/bot",
+                  "telegram_api_file_url": f"{telegram_api.url}/file/bot",
+                  "telegram_webhook_secret": SECRET,
+                  "telegram_webhook_url": "https://bot.example.org/webhooks/telegram"}
     values.update(overrides)
     return make_settings(tmp_path, rasa.url, **values)
 

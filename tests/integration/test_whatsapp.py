@@ -15,10 +15,10 @@ from sqlalchemy import update
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.core.messages import Choice, Reply
 from bot.store.models import Contact, OutboxMessage, utcnow
-from tests.fakes import graph_api as meta
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.fakes.harness import RunningApp, make_settings
-from tests.fakes.server import wait_for
+from bot.testing import graph_api as meta
+from bot.testing.graph_api import FakeGraphAPI
+from bot.testing.harness import RunningApp, make_settings
+from bot.testing.server import wait_for
 
 TOKEN = "EAAG-test-token"
 APP_SECRET = "app-secret-1"

@@ -197,13 +197,13 @@ def _score(keyed: str) -> Detection:
     hits["actor"] = [a for a in hits["actor"]
                      if not any(p.search(keyed[:a.at]) for p in lex.not_actor_after)]
     nouns = [v for v in hits["victim"] if v.cue.near is None]
-    act_value, act, victim = 0.0, None, None
+    act_value, act = 0.0, None
     for candidate in [m for c in ACT_LIKE for m in hits[c] if m.cue.weight >= 1.0]:
         person = _strongest(nouns + [v for v in hits["victim"]
                                      if v.cue.near and _near(v, candidate)])
         value = candidate.cue.weight + (person.cue.weight if person else 0.0)
         if value > act_value:
-            act_value, act, victim = value, candidate, person
+            act_value, act = value, candidate
     if act is not None:  # a person right after the act is its object: "blessé mon frère"
         hits["actor"] = [a for a in hits["actor"] if not act.end < a.start <= act.end + 2]
     for passive in [v for v in hits["victim"] if act is not None
@@ -259,10 +259,10 @@ def _penalty(keyed: str, act: _Match | None, hits: dict[str, list[_Match]],
             continue  # a person acts, or the words say it all ("violée", "menace de mort")
         if act is not None and negative.start <= act.end and negative.end >= act.start:
             continue  # the thing is part of the act ("lancé des pierres")
-        if act is not None and negative.start > act.end:  # after the act: its object?
-            if negative.start - act.end > NEAR or any(
-                    p.search(keyed[:negative.at]) for p in lex.not_agent_before):
-                continue
+        if act is not None and negative.start > act.end and (  # after the act: its object?
+                negative.start - act.end > NEAR
+                or any(p.search(keyed[:negative.at]) for p in lex.not_agent_before)):
+            continue
         applies.append(negative)
     return _strongest(applies)
 

@@ -15,8 +15,8 @@ from bot.core.messages import Channel, Location
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
 from bot.store.models import OutboxMessage
-from tests.fakes.harness import make_settings
-from tests.fakes.rasa import KeywordNLU
+from bot.testing.harness import make_settings
+from bot.testing.rasa import KeywordNLU
 
 ADDRESS = "+22376000001"
 

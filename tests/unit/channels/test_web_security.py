@@ -69,7 +69,7 @@ def running(tmp_path: Path, rasa: FakeRasa | None = None, **overrides):
     rasa = rasa or FakeRasa()
     gateway = Gateway(settings, db, RasaClient(
         "http://rasa.test", httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))))
-    gateway.answerer.dialogue = rasa
+    gateway.inbox.answerer.dialogue = rasa
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -83,13 +83,14 @@ def running(tmp_path: Path, rasa: FakeRasa | None = None, **overrides):
     try:
         with TestClient(app) as client:
             client.gateway, client.db, client.rasa = gateway, db, rasa
+            client.waiters = web.Waiters(gateway)
             yield client
     finally:
         db.dispose()
 
 
 def inbox_of(client, sender: str) -> list[InboxMessage]:
-    contact_id = client.gateway.find_contact(Channel.WEB, sender)
+    contact_id = client.waiters.find_contact(Channel.WEB, sender)
     with client.db.session() as session:
         rows = session.query(InboxMessage).where(InboxMessage.contact_id == contact_id).all()
         session.expunge_all()
@@ -153,7 +154,7 @@ def test_a_client_cannot_speak_as_or_read_another_sender(tmp_path):
         rasa.up = True
         client.gateway.rasa_up = False
         for _ in range(100):
-            if not client.gateway.has_pending(client.gateway.find_contact(Channel.WEB,
+            if not client.waiters.has_pending(client.waiters.find_contact(Channel.WEB,
                                                                           victim["sender"])):
                 break
             time.sleep(0.05)

@@ -125,7 +125,7 @@ def gateway_on(database_url: str, rasa: OrderedRasa, **overrides) -> Gateway:
     db.upgrade()
     http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
     gateway = Gateway(settings, db, RasaClient("http://rasa.test", http))
-    gateway.answerer.dialogue = rasa
+    gateway.inbox.answerer.dialogue = rasa
     return gateway
 
 
@@ -165,7 +165,7 @@ async def test_the_scan_finds_each_channel_behind_another_channels_backlog(datab
     gateway = gateway_on(database_url, rasa)
     telegram = flood_then_telegram(gateway)
     try:
-        found = gateway._pending_contacts(4)  # as another process sees the inbox
+        found = gateway.inbox._pending_contacts(4)  # as another process sees the inbox
         assert {c for c, channel in found if channel == "telegram"} == set(telegram)
         assert sum(1 for _, channel in found if channel == "web") == 4
         # Oldest first across channels: the web's backlog came first.

@@ -60,18 +60,19 @@ def world(tmp_path):
     rasa = ParsingRasa()
     http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
     gateway = Gateway(settings, db, RasaClient("http://rasa.test", http, token="t0k"))
-    gateway.answerer.dialogue = rasa
+    gateway.inbox.answerer.dialogue = rasa
     yield gateway, rasa
     db.dispose()
 
 
 async def answer(gateway: Gateway, body: str, message_id: str = "m1") -> None:
-    accepted = gateway.accept(Inbound(Channel.WEB, message_id, "+22370000009",
-                                      InboundKind.TEXT, text=body))
+    settled = asyncio.Event()
+    gateway.on_settled(lambda inbox_id, _settled: settled.set())
+    gateway.accept(Inbound(Channel.WEB, message_id, "+22370000009", InboundKind.TEXT, text=body))
     stop = asyncio.Event()
     worker = asyncio.create_task(gateway.run_inbox_worker(stop))
     try:
-        assert await gateway.wait_processed(accepted.inbox_id, 5)
+        await asyncio.wait_for(settled.wait(), 5)
     finally:
         stop.set()
         await worker

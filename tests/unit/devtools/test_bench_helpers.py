@@ -133,7 +133,8 @@ def test_cpu_per_message_from_two_snapshots():
     cpu = bench.phase_cpu([before, after])
     assert cpu["wall"] == 10.0
     seconds = cpu["seconds"]
-    assert list(seconds) == ["app", "actions", "rasa", "postgres", "redis", "bench", "total"]
+    assert list(seconds) == ["app", "actions", "rasa", "postgres", "redis", "bench", "total",
+                             "served"]
     assert seconds["app"] == pytest.approx(2.0)
     assert seconds["actions"] == pytest.approx(0.5)
     assert seconds["rasa"] == pytest.approx(7.0)
@@ -142,6 +143,7 @@ def test_cpu_per_message_from_two_snapshots():
     assert seconds["redis"] == pytest.approx(0.25)
     assert seconds["bench"] == pytest.approx(1.5)
     assert seconds["total"] == pytest.approx(13.5)
+    assert seconds["served"] == pytest.approx(12.0)  # all but the bench's own process
 
     per_message = bench.cpu_ms_per_message(cpu, 500)
     assert per_message["rasa"] == pytest.approx(14.0)
@@ -154,7 +156,7 @@ def test_cpu_per_message_from_two_snapshots():
 def test_embedded_phases_have_no_server_groups():
     cpu = bench.phase_cpu([snapshot(0.0, 0.0, app=[info(10, 1, cpu=1.0)], actions=[], rasa=[]),
                            snapshot(2.0, 0.5, app=[info(10, 1, cpu=2.0)], actions=[], rasa=[])])
-    assert set(cpu["seconds"]) == {"app", "actions", "rasa", "bench", "total"}
+    assert set(cpu["seconds"]) == {"app", "actions", "rasa", "bench", "total", "served"}
     assert cpu["seconds"]["total"] == pytest.approx(1.5)
 
 

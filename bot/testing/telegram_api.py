@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.fakes.server import FaultInjector, LoopbackServer, Recorded, ServedFake
+from bot.testing.server import FaultInjector, LoopbackServer, Recorded, ServedFake
 
 _JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "entities", "link_preview_options"}
 _counter = itertools.count(1000)

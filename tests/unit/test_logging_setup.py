@@ -26,9 +26,8 @@ SHAPES = ["+223 76 12 34 56", "0022376123456", "76.12.34.56", "76-12-34-56", "+2
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_way_of_writing_a_number_is_scrubbed(shape):
     out = scrub(f"call {shape} now")
-    digits = "".join(ch for ch in shape if ch.isdigit())
-    assert "".join(ch for ch in out if ch.isdigit()) == "", (shape, out)
-    assert len(digits) >= 8 and "[redacted]" in out
+    label = "chat " if shape.startswith("chat ") else ""  # the word stays, the id goes
+    assert out == f"call {label}[redacted] now", (shape, out)
 
 
 @pytest.mark.parametrize("line", [

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.store.db import Database
 from bot.store.models import Contact, InboxMessage, MediaFile, OutboxMessage
-from tests.fakes.server import LoopbackServer
+from bot.testing.server import LoopbackServer
 
 
 def make_settings(tmp_path: Path, rasa_url: str, **overrides: Any) -> Settings:

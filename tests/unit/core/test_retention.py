@@ -19,17 +19,19 @@ from bot.config import load_settings
 from bot.core.gateway import Gateway
 from bot.core.messages import Channel, Inbound, InboundKind, Media
 from bot.core.rasa_client import RasaClient
-from bot.core.retention import RetentionPolicy
+from bot.core.retention import RetentionPolicy, RetentionReport, apply_retention
 from bot.store import requests as store
 from bot.store.models import (
+    Contact,
     ConversationState,
     FollowUpRequest,
     InboxMessage,
     MediaFile,
     OutboxMessage,
+    UnderstandingMiss,
     utcnow,
 )
-from tests.fakes.harness import make_settings
+from bot.testing.harness import make_settings
 
 ADDRESS = "+22376000777"
 
@@ -60,7 +62,7 @@ async def test_housekeeping_expires_old_data_with_an_injected_clock(db, tmp_path
     http = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     gateway = Gateway(settings, db, RasaClient("http://rasa.invalid", http))
     start = utcnow()
-    gateway.clock = lambda: start
+    gateway.housekeeping.clock = lambda: start
 
     # Three messages with a voice note each; the second voice note is attached to an open
     # request, the third to a request that gets closed.
@@ -92,13 +94,13 @@ async def test_housekeeping_expires_old_data_with_an_injected_clock(db, tmp_path
         session.add(ConversationState(contact_id=contact_id, slots={"language": "fr"},
                                       last_user_at=start, updated_at=start))
 
-    await gateway._housekeep()  # day 0: nothing is old yet
+    await gateway.housekeeping.housekeep()  # day 0: nothing is old yet
     assert _count(db, InboxMessage) == 4 and _count(db, OutboxMessage) == 1
     assert _count(db, ConversationState) == 1
 
-    gateway.clock = lambda: start + timedelta(days=91)
-    gateway._retention_due = None
-    await gateway._housekeep()
+    gateway.housekeeping.clock = lambda: start + timedelta(days=91)
+    gateway.housekeeping._retention_due = None
+    await gateway.housekeeping.housekeep()
     with db.session() as session:
         kept = session.scalars(select(InboxMessage.id)).all()
         assert kept == [ids[1]]  # attached to an open request; the closed one's is not kept
@@ -110,9 +112,9 @@ async def test_housekeeping_expires_old_data_with_an_injected_clock(db, tmp_path
     assert files == [f"{ids[1]}.ogg"]
     assert _count(db, ConversationState) == 0
 
-    gateway.clock = lambda: start + timedelta(days=366)
-    gateway._retention_due = None
-    await gateway._housekeep()
+    gateway.housekeeping.clock = lambda: start + timedelta(days=366)
+    gateway.housekeeping._retention_due = None
+    await gateway.housekeeping.housekeep()
     with db.session() as session:
         closed = session.get(FollowUpRequest, closed_id)
         assert closed.anonymised_at is not None and closed.contact_id is None
@@ -128,11 +130,45 @@ async def test_housekeeping_runs_retention_at_most_every_interval(db, tmp_path):
     gateway = Gateway(settings, db, RasaClient("http://rasa.invalid", http))
     runs = []
     now = utcnow()
-    gateway.clock = lambda: now
-    gateway.run_retention = lambda when: runs.append(when) or asyncio.sleep(0)
-    await gateway._housekeep()
-    await gateway._housekeep()
+    gateway.housekeeping.clock = lambda: now
+    gateway.housekeeping.run_retention = lambda when: runs.append(when) or asyncio.sleep(0)
+    await gateway.housekeeping.housekeep()
+    await gateway.housekeeping.housekeep()
     now += timedelta(minutes=61)
-    await gateway._housekeep()
+    await gateway.housekeeping.housekeep()
     assert len(runs) == 2
     await http.aclose()
+
+
+def test_apply_retention_counts_what_it_deleted_and_keeps_the_recent(db):
+    now = utcnow()
+    old, recent = now - timedelta(days=91), now - timedelta(days=89)
+    with db.session() as session:
+        contact = Contact()
+        session.add(contact)
+        session.flush()
+        for n, when in enumerate((old, old, recent)):
+            session.add(InboxMessage(channel="web", channel_message_id=f"m{n}", kind="text",
+                                     contact_id=contact.id, text=f"texte {n}", status="done",
+                                     received_at=when))
+            session.add(OutboxMessage(contact_id=contact.id, channel="web", status="sent",
+                                      payload={"text": f"réponse {n}"}, created_at=when))
+            session.add(UnderstandingMiss(contact_id=contact.id, text=f"incompris {n}",
+                                          created_at=when))
+        # A pending message or reply is never expired, however old.
+        session.add(InboxMessage(channel="web", channel_message_id="pending", kind="text",
+                                 contact_id=contact.id, text="en attente", received_at=old))
+        session.add(OutboxMessage(contact_id=contact.id, channel="web", status="pending",
+                                  payload={"text": "à envoyer"}, created_at=old))
+
+    report = apply_retention(db, RetentionPolicy(), now=now)
+
+    assert report == RetentionReport(messages=2, replies=2, misses=2)
+    with db.session() as session:
+        assert sorted(session.scalars(select(InboxMessage.text))) == ["en attente", "texte 2"]
+        assert sorted(r["text"] for r in session.scalars(select(OutboxMessage.payload))) == [
+            "réponse 2", "à envoyer"]
+        assert session.scalars(select(UnderstandingMiss.text)).all() == ["incompris 2"]
+    assert apply_retention(db, RetentionPolicy(), now=now) == RetentionReport()
+    off = RetentionPolicy(message_days=0, closed_request_days=0, tracker_days=0)
+    assert apply_retention(db, off, now=now + timedelta(days=1000)) == RetentionReport()

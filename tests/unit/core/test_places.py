@@ -5,7 +5,15 @@ from __future__ import annotations
 import yaml
 
 from bot.core.normalize import normalize
-from bot.core.places import PLACES_CSV, find_places, load_places, resolve_place
+from bot.core.places import (
+    NEAR_KM,
+    PLACES_CSV,
+    distance_km,
+    find_places,
+    load_places,
+    nearest_place,
+    resolve_place,
+)
 from bot.devtools import places as places_tool
 
 
@@ -128,3 +136,16 @@ def test_places_in_text_reads_a_whole_message() -> None:
     assert places_in_text("une belle journee au mali") == []
     assert [p.name for p in places_in_text("mon frere est a kenyeba", "SN")] == ["Kéniaba"]
     assert places_in_text("") == []
+
+
+def test_a_shared_location_finds_the_nearest_known_place_within_reach():
+    assert nearest_place(12.55, -12.18).name == "Kédougou"  # a few hundred metres away
+    assert nearest_place(11.42, -9.2).name == "Siguiri"
+    # Two places share a point: the first in the gazetteer wins, always the same.
+    assert nearest_place(14.5853, -11.76).name == "Ambidédi"
+    assert nearest_place(0.0, 0.0) is None  # the Gulf of Guinea: nothing within reach
+    # About 47 km west of Siguiri: still within reach by default, not within 20 km.
+    assert round(distance_km(11.42, -9.6, 11.4167, -9.1667)) == 47 < NEAR_KM
+    assert nearest_place(11.42, -9.6).name == "Siguiri"
+    assert nearest_place(11.42, -9.6, max_km=20) is None
+    assert round(distance_km(12.5556, -12.1807, 13.1, -11.4)) == 104  # Kédougou - Kéniéba

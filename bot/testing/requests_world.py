@@ -1,5 +1,6 @@
 """The pipeline for follow-up request tests: the real gateway and store, on SQLite or on a
-fresh PostgreSQL database, with Rasa's NLU replaced by `KeywordNLU` (a keyword table); the dialogue runs for real.
+fresh PostgreSQL database, with Rasa's NLU replaced by `KeywordNLU` (a keyword table); the
+dialogue runs for real.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from bot.core.rasa_client import RasaClient
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.models import Base, OutboxMessage
-from tests.fakes.harness import make_settings
-from tests.fakes.rasa import KeywordNLU
+from bot.testing.harness import make_settings
+from bot.testing.rasa import KeywordNLU
 
 PG_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

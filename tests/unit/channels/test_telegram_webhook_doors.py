@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.config import ConfigurationError
-from tests.fakes.harness import make_settings
-from tests.fakes.telegram_api import text_update
+from bot.testing.harness import make_settings
+from bot.testing.telegram_api import text_update
 
 TOKEN = "123456:TEST-token"
 

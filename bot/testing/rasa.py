@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.server import FaultInjector, LoopbackServer, Recorded, ServedFake
+from bot.testing.server import FaultInjector, LoopbackServer, Recorded, ServedFake
 
 # The gateway normalises text before Rasa sees it (accents may be gone): match both ways.
 KEYWORDS = [
