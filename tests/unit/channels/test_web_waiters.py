@@ -1,7 +1,7 @@
 """The web chat's waiting requests (bot/channels/web.py, `Waiters`): told by the gateway's
 "settled" event when this process answered the message, else by the database (another
 process answered it); each reply is taken once. Real gateway and SQLite; Rasa an httpx
-transport."""
+transport, the dialogue an echo."""
 
 from __future__ import annotations
 
@@ -15,17 +15,25 @@ import pytest
 from bot.channels.web import Waiters
 from bot.config import load_settings
 from bot.core.gateway import Gateway
-from bot.core.messages import Channel, Inbound, InboundKind
+from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
 
 
 def echo(request: httpx.Request) -> httpx.Response:
+    """Rasa's NLU server (`/status`, `/model/parse`)."""
     if request.method == "GET":
-        return httpx.Response(200, json={"status": "ok"})
-    body = json.loads(request.content)
-    return httpx.Response(200, json=[{"recipient_id": body["sender"],
-                                      "custom": {"text": f"echo {body['message']}"}}])
+        return httpx.Response(200, json={"model_file": "nlu.tar.gz"})
+    text = json.loads(request.content)["text"]
+    return httpx.Response(200, json={"text": text, "entities": [],
+                                     "intent": {"name": "greet", "confidence": 0.9}})
+
+
+class EchoDialogue:
+    """The dialogue, echoing the turn's text (these tests are about the waiters)."""
+
+    def respond(self, contact_id, slots, understood):
+        return [Reply(f"echo {understood.text}")], slots
 
 
 @pytest.fixture
@@ -39,6 +47,7 @@ def gateways(tmp_path):
         db.upgrade()
         http = httpx.AsyncClient(transport=httpx.MockTransport(echo))
         made.append(Gateway(settings, db, RasaClient("http://rasa.test", http)))
+        made[-1].inbox.answerer.dialogue = EchoDialogue()
     yield made
     for gateway in made:
         gateway.db.dispose()
