@@ -43,10 +43,11 @@ class RasaClient:
         return result
 
     async def ready(self) -> bool:
-        """True once the server answers and has a model loaded (`/status`, an API route)."""
+        """True once the server answers with a model loaded (`/status`, an API route: 409
+        while no model is loaded, 401 with a wrong token)."""
         params = {"token": self.token} if self.token else None
         try:
             response = await self.http.get(f"{self.base_url}/status", params=params, timeout=3.0)
-            return response.status_code == 200 and bool(response.json().get("model_file"))
-        except (httpx.HTTPError, ValueError, AttributeError):
+        except httpx.HTTPError:
             return False
+        return response.status_code == 200
