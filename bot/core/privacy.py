@@ -233,16 +233,18 @@ async def finish_erasures(db: Database, media_dir: Path | None = None,
     cutoff = utcnow() - grace
     with db.session() as session:
         due = []
-        for contact in session.scalars(select(Contact).where(
+        for marked in session.scalars(select(Contact).where(
                 Contact.erase_requested_at.is_not(None))):
             pending = session.scalar(select(OutboxMessage.id).where(
-                OutboxMessage.contact_id == contact.id, OutboxMessage.status == "pending")
+                OutboxMessage.contact_id == marked.id, OutboxMessage.status == "pending")
                 .limit(1))
-            requested = contact.erase_requested_at
+            requested = marked.erase_requested_at
+            if requested is None:
+                continue
             if requested.tzinfo is None:
                 requested = requested.replace(tzinfo=cutoff.tzinfo)
             if pending is None or requested < cutoff:
-                due.append(contact.id)
+                due.append(marked.id)
     done = 0
     for contact_id in due:
         with db.session() as session:
