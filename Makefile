@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APP_PY := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 
-.PHONY: setup setup-app setup-rasa run test test-unit train validate bench eval content-check \
+.PHONY: setup setup-app setup-rasa run test test-unit lint train validate bench eval content-check \
         extract update compile translations-export translations-import clean lock audit
 
 setup: setup-app setup-rasa compile
@@ -18,17 +18,22 @@ setup-rasa:
 train: setup
 	@$(APP_PY) -m bot.devtools.train
 
-## Start Rasa, the action server and the app on loopback; Ctrl-C stops them all.
+## Start Rasa (NLU only) and the app on loopback; Ctrl-C stops both (they die with the runner).
 run: setup train
 	@$(APP_PY) -m bot.devtools.run
 
-## The whole suite: unit tests, then integration tests against the real Rasa server.
-test: setup train validate content-check
+## The whole suite: lint, unit tests, then integration tests against the real Rasa server.
+test: setup lint train validate content-check
 	@$(APP_PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "test: pytest collected no test" >&2; exit 1; fi; exit $$rc
 
 test-unit: setup-app compile
 	@$(APP_PY) -m pytest -q -p no:cacheprovider -m "not integration" $(PYTEST_ARGS)
+
+## ruff on bot/ and tests/, mypy on the core, the store and the channels (pyproject.toml).
+lint: setup-app
+	@.venv/bin/ruff check bot tests
+	@.venv/bin/mypy
 
 validate: setup
 	@$(APP_PY) -m bot.devtools.train --validate-only

@@ -1,4 +1,5 @@
-"""The HTTP application: web chat, channel webhooks, health; runs the inbox and outbox workers.
+"""The HTTP application: web chat, channel webhooks, health; runs the inbox and outbox workers
+and the housekeeping task.
 
 Run it with `python -m bot.app` (what `make run` does) or `uvicorn bot.app:create_app --factory`.
 """
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
         stop = asyncio.Event()
         tasks = []
         if run_workers:
+            # Housekeeping first: it frees the leases of dead workers before the first scan;
+            # then notifications, erasures and retention, beside the workers.
+            tasks.append(asyncio.create_task(gateway.run_housekeeping(stop)))
             tasks.append(asyncio.create_task(gateway.run_inbox_worker(stop)))
             tasks.append(asyncio.create_task(gateway.run_outbox_worker(stop)))
         for channel in channel_lifespans:

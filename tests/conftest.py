@@ -10,6 +10,10 @@ import socket
 
 import pytest
 
+# The follow-up request pipeline's fixtures (`world`, `database_url`), shared by the
+# integration tests of requests.
+pytest_plugins = ["bot.testing.requests_world"]
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 
@@ -20,7 +24,7 @@ class NetworkAccessInUnitTest(RuntimeError):
 
 @pytest.fixture(autouse=True)
 def _no_network_in_unit_tests(request, monkeypatch):
-    if request.node.get_closest_marker("integration") or request.node.get_closest_marker("postgres"):
+    if any(request.node.get_closest_marker(mark) for mark in ("integration", "postgres")):
         yield
         return
 

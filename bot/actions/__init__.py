@@ -1,6 +1,2 @@
-"""Rasa custom actions (run by `python -m rasa_sdk --actions bot.actions`) and the dialogue."""
-
-from bot.actions import flows as _flows  # noqa: F401  (registers the multi-step flows)
-from bot.actions.dispatch import ActionDispatch
-
-__all__ = ["ActionDispatch"]
+"""The dialogue (`bot.actions.dialogue`) and its flows, run by the app for every turn
+(bot/conversation.py); Rasa only reads typed text."""

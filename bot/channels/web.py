@@ -15,6 +15,10 @@ Three modes (settings `WEB_CHAT_ENABLED`, `WEB_CHAT_OPEN`; docs/SECURITY.md):
 - open (`make run`, the tests, the bench; loopback only): the client names its sender, as the
   contract always allowed; no cookie, no rate limit.
 A `message_id` is deduplicated per sender in every mode: two senders may use the same one.
+
+The web chat pushes nothing: its replies stay in the outbox until a request takes them
+(bot/channels/web_waiters.py: the requests waiting for their message, told by the gateway's
+"settled" event or, when another process answered, by the database).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels import base
 from bot.channels.http import BadRequest, parse_json, read_body
+from bot.channels.web_waiters import Waiters
 from bot.config import Settings, reveal
 from bot.core.gateway import Gateway, SendError, Sent
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
@@ -182,6 +187,7 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
     secret = reveal(settings.web_chat_secret) or hashlib.sha256(
         b"web-chat-cookie:" + settings.data_key.get_secret_value().encode()).hexdigest()
     cookies = SenderCookie(secret, secure=settings.web_chat_cookie_secure)
+    waiters = Waiters(gateway)
     limits = None if open_mode else RateLimits(settings.web_chat_rate_per_address,
                                                settings.web_chat_rate_per_sender,
                                                settings.redis_url, secret)
@@ -228,10 +234,10 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
         else:
             inbound = Inbound(Channel.WEB, key, sender, InboundKind.TEXT, text=text or "")
         accepted = gateway.accept(inbound)
-        settled = await gateway.wait_settled(accepted.inbox_id, wait_seconds,
+        settled = await waiters.wait_settled(accepted.inbox_id, wait_seconds,
                                              look_first=accepted.duplicate)
-        replies = gateway.take_web_replies(accepted.contact_id, accepted.inbox_id,
-                                           settled.outbox_ids if settled else None)
+        replies = waiters.take_replies(accepted.contact_id, accepted.inbox_id,
+                                       settled.outbox_ids if settled else None)
         response = JSONResponse({"replies": [_reply_json(r) for r in replies],
                                  "pending": settled is None or settled.pending,
                                  "sender": sender})
@@ -251,12 +257,12 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
             sender = cookies.read(request) or ""  # the query's sender is not trusted
             if not sender:
                 return JSONResponse({"replies": [], "pending": False})
-        contact_id = gateway.find_contact(Channel.WEB, sender)
+        contact_id = waiters.find_contact(Channel.WEB, sender)
         if contact_id is None:
             return JSONResponse({"replies": [], "pending": False})
-        replies = gateway.take_web_replies(contact_id)
+        replies = waiters.take_replies(contact_id)
         return JSONResponse({"replies": [_reply_json(r) for r in replies],
-                             "pending": gateway.has_pending(contact_id)})
+                             "pending": waiters.has_pending(contact_id)})
 
     return [
         Route("/", page, methods=["GET"]),

@@ -19,7 +19,8 @@ from ._load import DEFAULT_ROOT, ContentError, check_content
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.content", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.content",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="content directory")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check", help="check content/ against the schema and channel limits")
@@ -80,7 +81,8 @@ def _show(root: Path, item: str, lang: str) -> int:
             menu = content.menu(item.removeprefix("menu:"))
             print(menu.text(lang))
             for n, entry in enumerate(menu.items, start=1):
-                where = "" if not menu.needs_country else f"  [{', '.join(sorted(entry.countries))}]"
+                countries = ", ".join(sorted(entry.countries))
+                where = f"  [{countries}]" if menu.needs_country else ""
                 print(f"{n}. {entry.title(lang)}{where}")
             return 0
         answer = content.answer(item.removeprefix("answer:"))
@@ -88,7 +90,8 @@ def _show(root: Path, item: str, lang: str) -> int:
         print(f"unknown: {item}")
         return 1
     text = answer.text(lang)
-    print(f"[{answer.id} · {', '.join(sorted(answer.countries))} · text {text.lang}/{text.status} · "
+    countries = ", ".join(sorted(answer.countries))
+    print(f"[{answer.id} · {countries} · text {text.lang}/{text.status} · "
           f"review {answer.review.status} ({answer.review.organisation})]\n")
     print(answer.message(lang))
     if text.more:

@@ -17,7 +17,8 @@ LOCAL_LANGUAGES: tuple[str, ...] = tuple(code for code in LANGUAGES if code != D
 COUNTRIES: tuple[str, ...] = facts.COUNTRY_CODES
 ALL_COUNTRIES = "all"
 
-TOPICS: tuple[str, ...] = ("formalisation", "licensing", "safe_practice", "protection", "navigation")
+TOPICS: tuple[str, ...] = (
+    "formalisation", "licensing", "safe_practice", "protection", "navigation")
 
 TEXT_STATUSES: tuple[str, ...] = ("draft", "reviewed")
 REVIEW_STATUSES: tuple[str, ...] = ("draft", "to_verify", "reviewed")
@@ -55,7 +56,8 @@ DOCUMENT_TITLE_MAX = 80
 RELATED_MIN, RELATED_MAX = 2, 3
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-CHOICE_RE = re.compile(r"^(answer:[a-z][a-z0-9_]*|menu:[a-z][a-z0-9_]*|flow:[a-z0-9_]+(:[a-z0-9_]+)*)$")
+CHOICE_RE = re.compile(
+    r"^(answer:[a-z][a-z0-9_]*|menu:[a-z][a-z0-9_]*|flow:[a-z0-9_]+(:[a-z0-9_]+)*)$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Separator between an answer's short text and its caveat, in the message the user reads.

@@ -161,7 +161,7 @@ class _Space:
 
 
 def _pairs(words: list[str]) -> list[str]:
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
 class ContentIndex:
@@ -175,7 +175,7 @@ class ContentIndex:
         docs += [_Doc(example, lang, intent)
                  for lang, intent, example in _training_examples(nlu_dir) if intent in intents]
         cleaned = [" ".join(tokens(d.text)) for d in docs]
-        kept = [(d, c) for d, c in zip(docs, cleaned) if c]
+        kept = [(d, c) for d, c in zip(docs, cleaned, strict=True) if c]
         self.docs = [d for d, _ in kept]
         # One small document per text (the closest text of an answer) ...
         self._texts = _Space([c for _, c in kept])

@@ -2,17 +2,17 @@
 
 - New request -> the partner (per `content/partners.yml`: an e-mail through SMTP, or a message
   to a Telegram group). Protection requests go to the partner's protection staff only. The
-  notification is sent by a worker (`PartnerNotifier.send_due`, run by the gateway's inbox
-  loop), retried with backoff, and recorded in the request's history; it never carries a
-  phone number or the contents of a protection request.
+  notification is sent by a worker (`PartnerNotifier.send_due`, run by the gateway's
+  housekeeping task), retried with backoff, and recorded in the request's history; it never
+  carries a phone number or the contents of a protection request.
 - Partner's update -> the miner: `record_partner_update(session, request, status, message)`
   (what the partners' dashboard calls) records the change and queues a reply in the outbox,
   on the channel the miner used.
 
-SMTP settings (bot/config.py): `SMTP_HOST` (unset: e-mail disabled), `SMTP_PORT` (587),
-`SMTP_FROM`, `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_STARTTLS` (default 1: STARTTLS with a
-verified certificate, never a fall-back to clear text; 0 only for a relay on a trusted
-network). `DASHBOARD_URL` is linked in the notifications when set.
+SMTP settings: `SMTP_HOST` (unset: e-mail disabled), `SMTP_PORT` (587), `SMTP_FROM`,
+`SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_STARTTLS` (default 1: STARTTLS with a verified
+certificate, never a fall-back to clear text; 0 only for a relay on a trusted network).
+`DASHBOARD_URL` is linked in the notifications when set.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from bot.config import Settings, reveal
 from bot.core.messages import Choice, Reply
 from bot.i18n import N_, translator
 from bot.store import requests as store
-from bot.store.db import Database
+from bot.store.db import Database, rowcount
 from bot.store.models import Contact, FollowUpRequest, OutboxMessage, Partner, utcnow
 
 log = logging.getLogger(__name__)
@@ -205,11 +205,11 @@ class PartnerNotifier:
             jobs = []
             for request in rows:
                 # Claim it, so that two app processes never send the same notification.
-                claimed = session.execute(
+                claimed = rowcount(session.execute(
                     update(FollowUpRequest).where(
                         FollowUpRequest.id == request.id,
                         FollowUpRequest.notify_next_at == request.notify_next_at)
-                    .values(notify_next_at=now + CLAIM)).rowcount
+                    .values(notify_next_at=now + CLAIM)))
                 if claimed != 1:
                     continue
                 partner = session.get(Partner, request.partner_id) if request.partner_id else None
@@ -234,7 +234,7 @@ class PartnerNotifier:
 
     def _record(self, request_id: int, kind: str | None, error: str | None) -> None:
         with self.db.session() as session:
-            request = session.get(FollowUpRequest, request_id)
+            request = session.get_one(FollowUpRequest, request_id)
             if error is None:
                 request.notified_at, request.notify_error = utcnow(), None
                 store.add_event(session, request, "notified", message=kind, actor="system")

@@ -333,8 +333,9 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def nearest_place(lat: float, lon: float, max_km: float = NEAR_KM) -> Place | None:
     """The known place (with coordinates) nearest to a shared location, within `max_km`."""
-    located = [p for p in load_places() if p.has_coordinates]
-    best = min(located, key=lambda p: distance_km(lat, lon, p.lat, p.lon), default=None)
-    if best is None or distance_km(lat, lon, best.lat, best.lon) > max_km:
+    scored = [(distance_km(lat, lon, p.lat, p.lon), p) for p in load_places()
+              if p.lat is not None and p.lon is not None]
+    best = min(scored, key=lambda scored_place: scored_place[0], default=None)
+    if best is None or best[0] > max_km:
         return None
-    return best
+    return best[1]

@@ -4,37 +4,37 @@ Sensitive steps (the protection flow, typing a call-back number). When the last 
 contact received was `sensitive`, the gateway records which flow it belongs to
 (`Contact.sensitive_mode`, see `sensitive_mode_of`). The next message is then read here, in
 process, by `handle_private_input`: the inbox keeps no text, no media and no location, and
-Rasa receives only a content-free choice (`/choose{"choice": "flow:protection:input"}`), so
-nothing the user typed reaches our tables, our logs or the Rasa tracker. The one exception
+the dialogue receives only a content-free choice (`flow:protection:input`) and Rasa nothing,
+so nothing the user typed reaches our tables, our logs or Rasa. The one exception
 is a call-back number typed after consent: it is encrypted at once and kept in
-`Contact.callback_draft` until the flow copies it into the request (or drops it).
+`Contact.callback_draft` until the flow copies it into the request (or drops it), through
+`bot.store.repository`.
 
 Erasure ("delete my data"). The delete flow only marks the contact (`request_erasure`); the
 action cannot erase the conversation it is part of. After the turn, the gateway calls
-`after_turn`, which erases messages, consents, media and the Rasa tracker at once and
-anonymises the contact's requests; `finish_erasures` (run by the inbox worker) deletes the
-contact and its channel identity once the last confirmation has been delivered.
+`after_turn`, which erases messages, consents, media and the conversation state at once and
+anonymises the contact's requests (Rasa keeps nothing: it only reads texts);
+`finish_erasures` (run by the inbox worker) deletes the contact and its channel identity once
+the last confirmation has been delivered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import create_engine, delete, select, update
-from sqlalchemy import text as sql_text
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.choice_match import match_choice, number_choice
 from bot.core.messages import Reply
+from bot.store.conversations import delete_state
 from bot.store.db import Database
 from bot.store.models import (
     Consent,
@@ -136,33 +136,7 @@ def handle_private_input(mode: str, kind: str, text: str | None,
     return PrivateInput(f"flow:{flow}:input")
 
 
-def take_callback_draft(session: Session, contact_id: str | None) -> str | None:
-    """The encrypted number typed in a sensitive step (and forget it on the contact)."""
-    contact = session.get(Contact, contact_id) if contact_id else None
-    if contact is None:
-        return None
-    draft, contact.callback_draft = contact.callback_draft, None
-    return draft
-
-
-def peek_callback_draft(session: Session, contact_id: str | None) -> str | None:
-    contact = session.get(Contact, contact_id) if contact_id else None
-    return contact.callback_draft if contact else None
-
-
-def clear_callback_draft(session: Session, contact_id: str | None) -> None:
-    take_callback_draft(session, contact_id)
-
-
 # ----------------------------------------------------------------------- erasure
-def request_erasure(session: Session, contact_id: str) -> None:
-    """Mark a contact for erasure; the gateway erases after the turn (`after_turn`)."""
-    contact = session.get(Contact, contact_id)
-    if contact is not None and contact.erase_requested_at is None:
-        contact.erase_requested_at = utcnow()
-        log.info("privacy: erasure requested by %s", contact_id)
-
-
 # What an anonymised request keeps, for statistics: its category, country, zone (cluster),
 # status, the channel it came through, its partner and reference code, and its dates. The
 # delete flow's sentence says exactly this; docs/SECURITY.md lists it.
@@ -200,11 +174,13 @@ def erase_contact_data(session: Session, contact_id: str, media_dir: Path | None
             FollowUpRequest.contact_id == contact_id)):
         anonymise_request(session, request)
     session.execute(delete(Consent).where(Consent.contact_id == contact_id))
+    delete_state(session, contact_id)  # what the dialogue remembered (conversation_states)
     session.execute(delete(UnderstandingMiss).where(UnderstandingMiss.contact_id == contact_id))
     if media_dir is not None:
         for path in session.scalars(select(MediaFile.path).where(
                 MediaFile.contact_id == contact_id, MediaFile.path.is_not(None))):
-            _remove_file(media_dir, path)
+            if path is not None:
+                _remove_file(media_dir, path)
     session.execute(delete(MediaFile).where(MediaFile.contact_id == contact_id))
     session.execute(update(OutboxMessage).where(OutboxMessage.contact_id == contact_id)
                     .values(inbox_id=None))
@@ -237,59 +213,13 @@ def _remove_file(media_dir: Path, relative: str) -> None:
         log.exception("privacy: could not delete a media file")
 
 
-class TrackerEraser:
-    """Erases a conversation in Rasa: through its HTTP API (in-memory tracker stores) and,
-    when `RASA_TRACKER_DB_URL` is set, by deleting the rows of Rasa's SQL tracker store
-    (Rasa 3.6's "replace events" endpoint only appends to a SQL store: it cannot erase)."""
-
-    def __init__(self, rasa: Any, tracker_db_url: str | None = None):
-        self.rasa = rasa
-        self.tracker_db_url = tracker_db_url if tracker_db_url is not None else (
-            os.environ.get("RASA_TRACKER_DB_URL") or None)
-
-    async def erase(self, sender_id: str) -> None:
-        if self.tracker_db_url:
-            url = self.tracker_db_url
-            if url.startswith("postgresql://"):
-                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-            delete_tracker_events(self.tracker_db_url, "sender_id = :s", {"s": sender_id})
-        await self.rasa.replace_tracker_events(sender_id, [])
-
-
-def delete_tracker_events(tracker_db_url: str, where: str, params: dict[str, Any]) -> int:
-    """Delete rows of Rasa's SQL tracker store (`events`); on SQLite, with secure_delete and a
-    checkpoint, so that the text does not linger in free pages or the write-ahead log."""
-    url = tracker_db_url
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, hide_parameters=True)
-    sqlite = engine.dialect.name == "sqlite"
-    try:
-        with engine.begin() as connection:
-            if sqlite:
-                connection.exec_driver_sql("PRAGMA secure_delete=ON")
-            deleted = connection.execute(sql_text(f"DELETE FROM events WHERE {where}"),
-                                         params).rowcount
-        if sqlite:
-            with engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        return deleted
-    finally:
-        engine.dispose()
-
-
-async def after_turn(db: Database, eraser: TrackerEraser, contact_id: str,
-                     media_dir: Path | None = None) -> bool:
+async def after_turn(db: Database, contact_id: str, media_dir: Path | None = None) -> bool:
     """Run a requested erasure right after the turn that asked for it. True if it ran."""
     with db.session() as session:
         contact = session.get(Contact, contact_id)
         if contact is None or contact.erase_requested_at is None:
             return False
         erase_contact_data(session, contact_id, media_dir)
-    try:
-        await eraser.erase(contact_id)
-    except Exception as exc:  # retried by finish_erasures
-        log.warning("privacy: tracker of %s not erased yet (%s)", contact_id, type(exc).__name__)
     if db.is_sqlite:  # the erased text leaves the write-ahead log too (in a thread: it may
         await asyncio.to_thread(db.after_erasure)  # wait for readers)
     log.info("privacy: data of %s erased; contact removed once the reply is delivered",
@@ -297,30 +227,26 @@ async def after_turn(db: Database, eraser: TrackerEraser, contact_id: str,
     return True
 
 
-async def finish_erasures(db: Database, eraser: TrackerEraser, media_dir: Path | None = None,
+async def finish_erasures(db: Database, media_dir: Path | None = None,
                           grace: timedelta = ERASURE_GRACE) -> int:
     """Delete the contacts whose erasure is due: last reply delivered, or `grace` has passed."""
     cutoff = utcnow() - grace
     with db.session() as session:
         due = []
-        for contact in session.scalars(select(Contact).where(
+        for marked in session.scalars(select(Contact).where(
                 Contact.erase_requested_at.is_not(None))):
             pending = session.scalar(select(OutboxMessage.id).where(
-                OutboxMessage.contact_id == contact.id, OutboxMessage.status == "pending")
+                OutboxMessage.contact_id == marked.id, OutboxMessage.status == "pending")
                 .limit(1))
-            requested = contact.erase_requested_at
+            requested = marked.erase_requested_at
+            if requested is None:
+                continue
             if requested.tzinfo is None:
                 requested = requested.replace(tzinfo=cutoff.tzinfo)
             if pending is None or requested < cutoff:
-                due.append(contact.id)
+                due.append(marked.id)
     done = 0
     for contact_id in due:
-        try:
-            await eraser.erase(contact_id)
-        except Exception as exc:
-            log.warning("privacy: tracker of %s not erased (%s); will retry", contact_id,
-                        type(exc).__name__)
-            continue
         with db.session() as session:
             erase_contact_data(session, contact_id, media_dir)
             session.execute(delete(OutboxMessage).where(OutboxMessage.contact_id == contact_id))

@@ -11,8 +11,8 @@ Run by the gateway's housekeeping every `RETENTION_EVERY_MINUTES` (60), and by h
 - closed requests (`RETENTION_CLOSED_REQUEST_DAYS`, 365): a request closed or resolved more
   than 12 months ago is anonymised as "delete my data" does (bot/core/privacy.py): only its
   category, country, zone, status, channel and dates remain;
-- Rasa's tracker (`RETENTION_TRACKER_DAYS`, 90): while a SQL tracker store exists
-  (`RASA_TRACKER_DB_URL`), its events older than 90 days are deleted.
+- the dialogue's memory of a conversation (`conversation_states`; `RETENTION_TRACKER_DAYS`, 90,
+  named after the Rasa tracker it replaced): forgotten 90 days after the contact's last turn.
 
 0 days turns a rule off. Every run ends with `Database.after_erasure()` (SQLite: the erased
 text also leaves the write-ahead log).
@@ -21,18 +21,18 @@ text also leaves the write-ahead log).
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import privacy
-from bot.store.db import Database
+from bot.store.db import Database, rowcount
 from bot.store.models import (
+    ConversationState,
     FollowUpRequest,
     InboxMessage,
     MediaFile,
@@ -68,7 +68,7 @@ class RetentionReport:
     media_files: int = 0
     misses: int = 0
     requests_anonymised: int = 0
-    tracker_events: int = 0
+    conversation_states: int = 0
 
     def __str__(self) -> str:
         return ", ".join(f"{name.replace('_', ' ')}: {value}"
@@ -76,8 +76,7 @@ class RetentionReport:
 
 
 def apply_retention(db: Database, policy: RetentionPolicy, *, now: datetime | None = None,
-                    media_dir: Path | None = None,
-                    tracker_db_url: str | None = None) -> RetentionReport:
+                    media_dir: Path | None = None) -> RetentionReport:
     """Apply the policy once, as of `now` (the clock is a parameter, for tests)."""
     now = now or utcnow()
     report = RetentionReport()
@@ -94,12 +93,11 @@ def apply_retention(db: Database, policy: RetentionPolicy, *, now: datetime | No
                     FollowUpRequest.updated_at < cutoff).limit(BATCH)):
                 privacy.anonymise_request(session, request, actor="retention", when=now)
                 report.requests_anonymised += 1
-    tracker_db_url = tracker_db_url if tracker_db_url is not None else (
-        os.environ.get("RASA_TRACKER_DB_URL") or None)
-    if policy.tracker_days > 0 and tracker_db_url:
+    if policy.tracker_days > 0:
         cutoff = now - timedelta(days=policy.tracker_days)
-        report.tracker_events = privacy.delete_tracker_events(
-            tracker_db_url, "timestamp < :cutoff", {"cutoff": cutoff.timestamp()})
+        with db.session() as session:
+            report.conversation_states = rowcount(session.execute(delete(ConversationState).where(
+                ConversationState.updated_at < cutoff)))
     if any(report.__dict__.values()):
         db.after_erasure()
         log.info("retention: %s", report)
@@ -122,20 +120,21 @@ def _expire_messages(session: Session, cutoff: datetime, media_dir: Path | None,
         if media_dir is not None:
             for path in session.scalars(select(MediaFile.path).where(
                     MediaFile.inbox_id.in_(chunk), MediaFile.path.is_not(None))):
-                privacy.remove_media_file(media_dir, path)
-        report.media_files += session.execute(
-            delete(MediaFile).where(MediaFile.inbox_id.in_(chunk))).rowcount
-        session.execute(OutboxMessage.__table__.update().where(
+                if path is not None:
+                    privacy.remove_media_file(media_dir, path)
+        report.media_files += rowcount(session.execute(
+            delete(MediaFile).where(MediaFile.inbox_id.in_(chunk))))
+        session.execute(update(cast(Table, OutboxMessage.__table__)).where(
             OutboxMessage.inbox_id.in_(chunk)).values(inbox_id=None))
-        report.messages += session.execute(
-            delete(InboxMessage).where(InboxMessage.id.in_(chunk))).rowcount
+        report.messages += rowcount(session.execute(
+            delete(InboxMessage).where(InboxMessage.id.in_(chunk))))
     if gone:  # requests no longer point at deleted messages
         for request in session.scalars(select(FollowUpRequest).where(
                 FollowUpRequest.attachments.is_not(None))):
             remaining = [i for i in request.attachments or [] if i not in gone]
             if remaining != (request.attachments or []):
                 request.attachments = remaining or None
-    report.replies += session.execute(delete(OutboxMessage).where(
-        OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)).rowcount
-    report.misses += session.execute(delete(UnderstandingMiss).where(
-        UnderstandingMiss.created_at < cutoff)).rowcount
+    report.replies += rowcount(session.execute(delete(OutboxMessage).where(
+        OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)))
+    report.misses += rowcount(session.execute(delete(UnderstandingMiss).where(
+        UnderstandingMiss.created_at < cutoff)))

@@ -57,17 +57,17 @@ def seed(db, n: int, batch: int = 5000) -> list[str]:
             country = rng.choice(COUNTRIES)
             protection = rng.random() < 0.05
             created = now - timedelta(minutes=rng.randint(0, 60 * 24 * 365))
-            rows.append(dict(
-                reference_code=f"{country or 'XX'}-{_unique(i)}", contact_id=None,
-                category="protection" if protection else rng.choice(CATEGORIES),
-                country=country, cluster=None if protection else rng.randint(1, 10),
-                locality=None if protection else "Kéniéba", channel=rng.choice(
-                    tuple(CHANNELS)), language=rng.choice(("fr", "bm", "ff")),
-                summary=None if protection else "Le cyanure coule dans le marigot " * 3,
-                sensitive=protection, status=rng.choice(STATUSES),
-                partner_id=PARTNER[country], created_at=created, updated_at=created,
-                due_at=created + timedelta(hours=rng.choice((24, 48, 72, 120, 168))),
-                notify_next_at=None, callback_consent=False, notify_attempts=0))
+            rows.append({
+                "reference_code": f"{country or 'XX'}-{_unique(i)}", "contact_id": None,
+                "category": "protection" if protection else rng.choice(CATEGORIES),
+                "country": country, "cluster": None if protection else rng.randint(1, 10),
+                "locality": None if protection else "Kéniéba", "channel": rng.choice(
+                    tuple(CHANNELS)), "language": rng.choice(("fr", "bm", "ff")),
+                "summary": None if protection else "Le cyanure coule dans le marigot " * 3,
+                "sensitive": protection, "status": rng.choice(STATUSES),
+                "partner_id": PARTNER[country], "created_at": created, "updated_at": created,
+                "due_at": created + timedelta(hours=rng.choice((24, 48, 72, 120, 168))),
+                "notify_next_at": None, "callback_consent": False, "notify_attempts": 0})
             codes.append(rows[-1]["reference_code"])
         with db.session() as session:
             session.execute(insert(FollowUpRequest), rows)
@@ -121,7 +121,7 @@ def run(database_url: str, n: int, label: str, exports: bool = True) -> list[str
 
     from bot.app import create_app
     from bot.store.db import Database
-    from tests.fakes.harness import make_settings
+    from bot.testing.harness import make_settings
 
     tmp = Path(tempfile.mkdtemp())
     settings = make_settings(tmp, "http://127.0.0.1:9", database_url=database_url,
@@ -176,7 +176,8 @@ def run(database_url: str, n: int, label: str, exports: bool = True) -> list[str
                     size += len(chunk)
             elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
             growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-            lines.append(f"  export.{kind} (Pact, about {int(n * 0.95)} rows): {elapsed:.1f} s wall, {cpu:.1f} s CPU, "
+            lines.append(f"  export.{kind} (Pact, about {int(n * 0.95)} rows): "
+                         f"{elapsed:.1f} s wall, {cpu:.1f} s CPU, "
                          f"{size / 1e6:.1f} MB, peak memory +{growth / 1024:.0f} MB")
     db.dispose()
     return lines

@@ -140,7 +140,7 @@ def _phrases(text: str, rng: random.Random) -> str:
         pattern = re.compile(r"(?<!\w)" + re.escape(phrase).replace("'", "['’]?") + r"(?!\w)",
                              re.IGNORECASE)
         if pattern.search(text) and rng.random() < 0.7:
-            text = pattern.sub(lambda _m: rng.choice(choices), text)
+            text = pattern.sub(lambda _m, c=choices: rng.choice(c), text)
     return text
 
 

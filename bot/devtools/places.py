@@ -1,6 +1,7 @@
 """Generate the NLU place lookup table from the shared gazetteer.
 
-    python -m bot.devtools.places                          # from a gazetteer CSV (nlu/data/lookups/places.csv is the project copy)
+    python -m bot.devtools.places                          # from a gazetteer CSV
+                                  # (nlu/data/lookups/places.csv is the project copy)
     python -m bot.devtools.places --source path/to/places.csv
     python -m bot.devtools.places --check                  # exit 1 if the outputs are stale
 

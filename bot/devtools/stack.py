@@ -1,12 +1,16 @@
-"""Start the three processes of a local assistant: Rasa, the action server and the app.
+"""Start the two processes of a local assistant: Rasa's NLU server and the app.
 
 Used by `make run` (bot.devtools.run), the integration tests and the benchmark, so that all
-three start the product the same way. Every process listens on loopback only.
+start the product the same way. Every process listens on loopback only, and dies with the
+process that started it, whatever stops that one (`spawn`: even a SIGKILL leaves no orphan
+holding a port).
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import ctypes
+import ctypes.util
 import os
 import secrets
 import signal
@@ -14,9 +18,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -39,47 +43,39 @@ def free_port(preferred: int | None = None) -> int:
     raise RuntimeError("no free port")
 
 
-def _yaml_str(value: str) -> str:
-    """A double-quoted YAML scalar (a JSON string is one)."""
-    return json.dumps(value)
+def _die_with_parent() -> Callable[[], None]:
+    """A `preexec_fn` for Popen: the child gets SIGTERM when the thread that started it ends
+    (Linux `prctl(PR_SET_PDEATHSIG)`), so a runner stopped by anything, SIGKILL included,
+    takes its children with it; if the parent is already gone, the child stops at once.
+    Elsewhere (macOS), nothing: the runner's own stop() is then the only way."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return lambda: None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the runner died before prctl: do not outlive it
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
 
 
-def endpoints_yaml(actions_port: int, tracker_db: Path, *, tracker_url: str | None = None,
-                   redis_url: str | None = None) -> str:
-    """The endpoints.yml of a local Rasa: the action server on loopback; the tracker in the
-    SQLite file `tracker_db`, or in the SQL database at `tracker_url`; with `redis_url`, the
-    Redis lock store that several Rasa workers need (what docker-compose.yml deploys)."""
-    text = ("# Written by bot/devtools/stack.py for a local run.\n"
-            f"action_endpoint:\n  url: \"http://127.0.0.1:{actions_port}/webhook\"\n")
-    if tracker_url is None:
-        text += f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{tracker_db}\"\n"
-    else:
-        # Keys of rasa.core.tracker_store.SQLTrackerStore: dialect, host (`url`), port, db,
-        # username, password. The driver stays Rasa's own (psycopg2 for postgresql).
-        from sqlalchemy.engine import make_url
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-        url = make_url(tracker_url)
-        text += f"tracker_store:\n  type: SQL\n  dialect: {url.get_backend_name()}\n"
-        if url.host:
-            text += f"  url: {_yaml_str(url.host)}\n"
-        if url.port:
-            text += f"  port: {url.port}\n"
-        text += f"  db: {_yaml_str(url.database or '')}\n"
-        if url.username:
-            text += f"  username: {_yaml_str(url.username)}\n"
-        if url.password:
-            text += f"  password: {_yaml_str(str(url.password))}\n"
-    if redis_url:
-        redis = urlsplit(redis_url)
-        text += ("lock_store:\n  type: redis\n"
-                 f"  url: \"{redis.hostname or '127.0.0.1'}\"\n"
-                 f"  port: {redis.port or 6379}\n"
-                 f"  db: {int((redis.path or '/0').strip('/') or 0)}\n")
-        if redis.username:
-            text += f"  username: {_yaml_str(unquote(redis.username))}\n"
-        if redis.password:
-            text += f"  password: {_yaml_str(unquote(redis.password))}\n"
-    return text
+# Rasa's credentials: no channel at all (deploy/rasa-credentials.yml is the same file).
+NO_CHANNELS = "# No channel: Rasa serves only its NLU model (/model/parse).\n{}\n"
+
+
+def spawn(args: list[str], *, cwd: Path, env: dict[str, str], log) -> subprocess.Popen:
+    """Start one of our processes: in its own session (a Ctrl-C in the terminal reaches only
+    the runner, which stops the children in order) and dying with the runner. Start it from
+    the thread that lives as long as the stack (the main thread): the death signal follows
+    the thread that forked."""
+    return subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True, preexec_fn=_die_with_parent())
 
 
 # ------------------------------------------------------------------------------------------
@@ -173,25 +169,20 @@ class Stack:
 
     app_port: int
     rasa_port: int
-    actions_port: int
     workdir: Path
     database_url: str
     model: Path = MODEL
     rasa_token: str = field(default_factory=lambda: secrets.token_hex(16))
     extra_env: dict[str, str] = field(default_factory=dict)
-    # Several Rasa processes (Sanic workers) need a shared lock store: Redis at this URL.
+    # Rasa's Sanic workers: NLU only, so several need no shared store (no tracker, no lock).
     rasa_workers: int = 1
-    redis_url: str | None = None
-    # Rasa's tracker store as an SQLAlchemy URL (postgresql://user:password@host:port/db, as in
-    # production); None keeps the SQLite file rasa-tracker.db in the workdir (`make run`).
-    tracker_url: str | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @classmethod
     def create(cls, workdir: Path | None = None, *, app_port: int | None = None,
                database_url: str | None = None, usual_ports: bool = True, **kwargs) -> Stack:
-        """A stack in `workdir`. With `usual_ports`, PORT/RASA_PORT/ACTIONS_PORT (or 8000,
-        5005, 5055) when free, as `make run` wants; otherwise random free ports, so that tests
+        """A stack in `workdir`. With `usual_ports`, PORT/RASA_PORT (or 8000, 5005) when
+        free, as `make run` wants; otherwise random free ports, so that tests
         and benchmarks never meet a developer's running copy on a usual port."""
         workdir = workdir or VAR_DIR
         workdir.mkdir(parents=True, exist_ok=True)
@@ -204,7 +195,6 @@ class Stack:
         return cls(
             app_port=app_port or port("PORT", 8000),
             rasa_port=port("RASA_PORT", 5005),
-            actions_port=port("ACTIONS_PORT", 5055),
             workdir=workdir,
             database_url=database_url or os.environ.get("DATABASE_URL")
             or f"sqlite:///{workdir / 'assistant.db'}",
@@ -224,19 +214,8 @@ class Stack:
         logs.mkdir(parents=True, exist_ok=True)
         return open(logs / f"{name}.log", "ab")
 
-    def _endpoints(self) -> Path:
-        path = self.workdir / "endpoints.yml"
-        path.write_text(endpoints_yaml(self.actions_port, self.workdir / "rasa-tracker.db",
-                                       tracker_url=self.tracker_url, redis_url=self.redis_url))
-        return path
-
-    @property
-    def tracker_db_url(self) -> str:
-        """Rasa's tracker database, for the app's erasure of a conversation."""
-        return self.tracker_url or f"sqlite:///{self.workdir / 'rasa-tracker.db'}"
-
     def _data_key(self) -> str:
-        """One encryption key for the app and the action server (both read identifiers)."""
+        """The app's encryption key of identifiers, kept in the workdir across runs."""
         from cryptography.fernet import Fernet
 
         from bot.config import local_secret
@@ -245,7 +224,7 @@ class Stack:
         return local_secret(self.workdir / "data.key", Fernet.generate_key)
 
     def _env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()}
+        env = dict(os.environ)
         if not env.get("DATA_ENCRYPTION_KEY"):
             env["DATA_ENCRYPTION_KEY"] = self._data_key()
         env.update({"PYTHONUNBUFFERED": "1", "RASA_TELEMETRY_ENABLED": "false",
@@ -253,54 +232,46 @@ class Stack:
         env.update(self.extra_env)
         return env
 
+    @property
+    def rasa_workdir(self) -> Path:
+        """Rasa runs in a folder of its own, with no endpoints.yml (no tracker store, lock
+        store or action server) and NO_CHANNELS as its credentials (without a credentials
+        file Rasa would open its REST channel): it serves only the NLU model through its
+        API (`/model/parse`, `/status`, behind the token)."""
+        path = self.workdir / "rasa"
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "credentials.yml").write_text(NO_CHANNELS)
+        return path
+
     def start_rasa(self) -> None:
         if not self.model.exists():
             raise RuntimeError(f"no trained model at {self.model}: run `make train`")
-        if self.rasa_workers > 1 and not self.redis_url:
-            raise RuntimeError("several Rasa workers need the Redis lock store (redis_url)")
         env = self._env()
         env["SANIC_WORKERS"] = str(self.rasa_workers)
-        if self.redis_url:  # as docker-compose.yml: a crashed worker's locks last 35 s, not 60
-            env.setdefault("TICKET_LOCK_LIFETIME", "35")
-        self.processes["rasa"] = subprocess.Popen(
+        # Rasa logs each parsed text at DEBUG (`processor.message.parse`): never below INFO,
+        # whatever LOG_LEVEL the app runs with.
+        env["LOG_LEVEL"] = "INFO"
+        self.processes["rasa"] = spawn(
             [str(RASA), "run", "--enable-api", "--auth-token", self.rasa_token,
              "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model),
-             "--endpoints", str(self._endpoints()),
-             "--credentials", str(ROOT / "nlu" / "credentials.yml")],
-            cwd=self.workdir, env=env, stdout=self._log("rasa"),
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    def start_actions(self) -> None:
-        env = self._env()
-        env.update({"DATABASE_URL": self.database_url, "VAR_DIR": str(self.workdir),
-                    "RASA_URL": self.rasa_url, "RASA_TOKEN": self.rasa_token})
-        self.processes["actions"] = subprocess.Popen(
-            [str(APP_PYTHON), "-m", "bot.actions.server", "--port", str(self.actions_port),
-             "--host", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=self._log("actions"), stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+             "--credentials", "credentials.yml"],
+            cwd=self.rasa_workdir, env=env, log=self._log("rasa"))
 
     def start_app(self) -> None:
         env = self._env()
         env.update({"PORT": str(self.app_port), "RASA_URL": self.rasa_url,
                     "RASA_TOKEN": self.rasa_token, "DATABASE_URL": self.database_url,
-                    "VAR_DIR": str(self.workdir),
-                    # "Delete my data" also removes the conversation from Rasa's tracker store.
-                    "RASA_TRACKER_DB_URL": self.tracker_db_url})
+                    "VAR_DIR": str(self.workdir)})
         # A local run on loopback: the web chat is open (the client names its sender, no
         # cookie, no rate limit), as the /api/chat contract has always been for `make run`.
         # A deployment leaves it off, or turns on the signed-cookie mode (docs/SECURITY.md).
         env.setdefault("WEB_CHAT_OPEN", "true")
-        self.processes["app"] = subprocess.Popen(
-            [str(APP_PYTHON), "-m", "bot.app"], cwd=ROOT, env=env,
-            stdout=self._log("app"), stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        self.processes["app"] = spawn([str(APP_PYTHON), "-m", "bot.app"], cwd=ROOT, env=env,
+                                      log=self._log("app"))
 
     def migrate(self) -> None:
-        """Bring the database schema up to date before any process uses it (the app and the
-        action server both write to it; neither should race the other's migration)."""
+        """Bring the database schema up to date before the app starts (the app's processes
+        should not race each other's migration)."""
         from bot.store.db import Database
 
         db = Database(self.database_url)
@@ -311,7 +282,6 @@ class Stack:
 
     def start(self) -> Stack:
         self.migrate()
-        self.start_actions()
         self.start_app()
         self.start_rasa()
         return self
@@ -335,10 +305,9 @@ class Stack:
         return self.wait_http(f"{self.app_url}/healthz", timeout, "app")
 
     def wait_rasa(self, timeout: float = 240) -> float:
-        return self.wait_http(f"{self.rasa_url}/webhooks/rest/", timeout, "rasa")
-
-    def wait_actions(self, timeout: float = 60) -> float:
-        return self.wait_http(f"http://127.0.0.1:{self.actions_port}/health", timeout, "actions")
+        """Until Rasa serves its model (`/status` answers 409 before a model is loaded)."""
+        return self.wait_http(f"{self.rasa_url}/status?token={self.rasa_token}", timeout,
+                              "rasa")
 
     def stop_one(self, name: str, timeout: float = 15) -> None:
         process = self.processes.pop(name, None)
@@ -348,10 +317,8 @@ class Stack:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=timeout)
         except (subprocess.TimeoutExpired, ProcessLookupError):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             process.wait()
 
     def kill_one(self, name: str, timeout: float = 10) -> list[ProcInfo]:
@@ -371,11 +338,11 @@ class Stack:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        for name in ("app", "rasa", "actions"):
+        for name in ("app", "rasa"):
             self.stop_one(name)
 
     def tree(self, name: str, table: dict[int, ProcInfo] | None = None) -> list[ProcInfo]:
-        """The processes of one of ours (app, actions, rasa) and their children."""
+        """The processes of one of ours (app, rasa) and their children."""
         process = self.processes.get(name)
         if process is None:
             return []

@@ -1,4 +1,4 @@
-"""Train the Rasa model only when its inputs changed.
+"""Train the Rasa NLU model (`rasa train nlu`) only when its inputs changed.
 
     python -m bot.devtools.train                  # build, validate if new, train if new
     python -m bot.devtools.train --validate-only  # `rasa data validate --fail-on-warnings`
@@ -157,10 +157,11 @@ def _train_in(build_dir: Path, digest: str, cached: Path) -> Path:
     print(f"train: training model {digest} (inputs changed)...", flush=True)
     started = time.monotonic()
     out = build_dir / "out"
-    result = rasa("train", "--data", "data", "--domain", "domain.yml", "--config", "config.yml",
-                  "--out", str(out), "--fixed-model-name", digest, "--quiet", cwd=build_dir)
+    result = rasa("train", "nlu", "--nlu", "data", "--domain", "domain.yml",
+                  "--config", "config.yml", "--out", str(out), "--fixed-model-name", digest,
+                  "--quiet", cwd=build_dir)
     if result.returncode != 0:
-        sys.exit("train: rasa train failed")
+        sys.exit("train: rasa train nlu failed")
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     shutil.copy2(out / f"{digest}.tar.gz", cached)
     shutil.copy2(cached, CURRENT)

@@ -76,7 +76,7 @@ class IdentityVault:
     def find_or_create_contact(self, session: Session, channel: str, address: str) -> Contact:
         contact_id = self.find_contact_id(session, channel, address)
         if contact_id is not None:
-            return session.get(Contact, contact_id)
+            return session.get_one(Contact, contact_id)
         digest = self.hash(channel, address)
         contact = Contact()
         session.add(contact)

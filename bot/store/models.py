@@ -195,7 +195,13 @@ class RoutingRule(Base):
 
 class FollowUpRequest(Base):
     __tablename__ = "follow_up_requests"
-    __table_args__ = (Index("ix_follow_up_requests_notify", "notified_at", "notify_next_at"),)
+    __table_args__ = (
+        Index("ix_follow_up_requests_notify", "notified_at", "notify_next_at"),
+        # The dashboard's lists and date filters (migrations 0007 and 0009).
+        Index("ix_follow_up_requests_due", "due_at", "id"),
+        Index("ix_follow_up_requests_partner_due", "partner_id", "due_at", "id"),
+        Index("ix_follow_up_requests_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     reference_code: Mapped[str] = mapped_column(String(12), unique=True)
@@ -293,3 +299,18 @@ class UnderstandingMiss(Base):
     suggested: Mapped[list[str] | None] = mapped_column(JSON)
     chosen: Mapped[str | None] = mapped_column(String(64))
     chosen_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConversationState(Base):
+    """What the dialogue remembers of a contact (`bot.actions.dialogue.State` as a dict: the
+    language, country, flow step, history, guide progress), and when the contact last wrote,
+    so that a message after a pause is read as a return. Deleted with the contact's data."""
+
+    __tablename__ = "conversation_states"
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    slots: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_user_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -174,7 +174,9 @@ _synced: set[tuple[str, float]] = set()
 
 def ensure_reference_data(session: Session, path: Path = PARTNERS_FILE) -> None:
     """Sync the partners file into this database once per process and per change of the file."""
-    key = (str(session.get_bind().url), path.stat().st_mtime)
+    bind = session.get_bind()
+    url = bind.engine.url if isinstance(bind, Connection) else bind.url
+    key = (str(url), path.stat().st_mtime)
     if key in _synced:
         return
     data = load_reference_data(path)

@@ -1,5 +1,6 @@
-"""The real assistant for integration tests: Rasa with the trained model, the action server
-and the app, each in its own process on free loopback ports, with a fresh SQLite database.
+"""The real assistant for integration tests: Rasa's NLU server with the trained model and the
+app (which runs the dialogue), each in its own process on free loopback ports, with a fresh
+SQLite database.
 
 `make test` trains (or takes from the cache) `models/current.tar.gz` before pytest runs.
 """
@@ -13,7 +14,7 @@ import uuid
 import pytest
 
 from bot.devtools.stack import MODEL, Stack
-from tests.fakes.rasa import FakeRasa
+from bot.testing.rasa import FakeRasa
 from tests.integration.chat import Chat
 
 
@@ -26,10 +27,9 @@ def stack(tmp_path_factory):
                          database_url=f"sqlite:///{workdir / 'assistant.db'}",
                          extra_env={"WEB_WAIT_SECONDS": "3", "ACK_AFTER_SECONDS": "1",
                                     "LOG_LEVEL": "INFO"})
-    # The app and actions start first and Rasa last, as in `make run`: the first message
-    # of the test session arrives while Rasa is still loading its model.
+    # The app starts first and Rasa last, as in `make run`: the first message of the test
+    # session arrives while Rasa is still loading its model.
     stack.migrate()
-    stack.start_actions()
     stack.start_app()
     stack.started_at = time.monotonic()
     stack.wait_app(60)
@@ -37,7 +37,6 @@ def stack(tmp_path_factory):
     stack.early_reply = Chat(stack.app_url, stack.early_sender).post({"text": "Bonjour"})
     stack.start_rasa()
     try:
-        stack.wait_actions(60)
         # RASA_WAIT_SECONDS: a busy machine (several stacks at once) loads the model slower.
         stack.wait_rasa(float(os.environ.get("RASA_WAIT_SECONDS", "300")))
         yield stack
@@ -53,7 +52,7 @@ def chat(stack):
 
 @pytest.fixture(scope="module")
 def rasa():
-    """A loopback stand-in for Rasa's REST channel, for the channel adapters' own tests."""
+    """A loopback stand-in for Rasa's NLU server, for the channel adapters' own tests."""
     fake = FakeRasa().start()
     yield fake
     fake.stop()

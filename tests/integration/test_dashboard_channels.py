@@ -17,12 +17,11 @@ from bot.channels.whatsapp import WhatsAppChannel
 from bot.store import dashboard as ds
 from bot.store import requests as store
 from bot.store.models import Contact, OutboxMessage, utcnow
-from tests.fakes import graph_api as meta
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.fakes.harness import RunningApp, make_settings
-from tests.fakes.rasa import default_reply
-from tests.fakes.server import wait_for
-from tests.fakes.telegram_api import FakeTelegramAPI, text_update
+from bot.testing import graph_api as meta
+from bot.testing.graph_api import FakeGraphAPI
+from bot.testing.harness import RunningApp, make_settings
+from bot.testing.server import wait_for
+from bot.testing.telegram_api import FakeTelegramAPI, text_update
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -50,7 +49,6 @@ def running(tmp_path, telegram_api, graph, rasa, monkeypatch):
     telegram_api.reset()
     graph.reset()
     rasa.reset()
-    rasa.respond = default_reply
     monkeypatch.setattr(TelegramChannel, "SEND_TIMEOUT", 1.0)
     monkeypatch.setattr(WhatsAppChannel, "SEND_TIMEOUT", 1.0)
     settings = make_settings(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.store import dashboard as ds
 from bot.store.models import FollowUpRequest, OutboxMessage
-from tests.fakes.requests_world import fresh_postgres
+from bot.testing.requests_world import fresh_postgres
 from tests.unit.dashboard.conftest import build_world
 from tests.unit.dashboard.test_authorisation_matrix import TABLE
 
@@ -42,7 +42,8 @@ def test_dashboard_on_postgres(pg_world):
     client = world.login("femima-caseworker")
     code = world.codes["femima"]
     assert code in client.get("/dashboard/requests", params={
-        "q": code.replace("-", " ").lower(), "country": "ML", "overdue": "", "from": "2020-01-01"}).text
+        "q": code.replace("-", " ").lower(), "country": "ML", "overdue": "",
+        "from": "2020-01-01"}).text
     assert client.get(f"/dashboard/requests/{code}").status_code == 200
     csrf = world.csrf(client)
     assert client.post(f"/dashboard/requests/{code}/reply", data={

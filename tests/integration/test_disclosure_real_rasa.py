@@ -1,4 +1,4 @@
-"""The disclosure safety net through the real stack: web chat -> app -> real Rasa -> actions.
+"""The disclosure safety net through the real stack: web chat -> app -> real Rasa NLU -> dialogue.
 
 A disclosure written in everyday words, which the trained model does not read as
 `violence_help`, must still reach the hotline; a doubtful one is offered confidential help
@@ -11,6 +11,7 @@ import uuid
 
 import httpx
 
+from bot.content import get_content
 from bot.core.normalize import normalize
 from bot.devtools.stack import Stack
 from tests.integration.chat import Chat
@@ -61,8 +62,10 @@ def test_a_doubtful_message_is_offered_help_and_non_continuer_carries_on(stack: 
     again = chat.say("je sais pas")  # typed at the offer: read privately, asked once more
     again.expect("pas gardé").has_choice("flow:disclosure:cancel")
     carried_on = chat.press("flow:disclosure:cancel")
-    carried_on.expect_not("aide confidentielle", MALI_HOTLINE)
-    assert carried_on.choices, carried_on.text
+    # The question the message asked is answered (where to sell gold, in Mali: Kangaba).
+    assert [r["text"] for r in carried_on.replies] == [
+        get_content().answer("ml_sell_gold").message("fr")]
+    assert carried_on.choices[0]["id"] == "more:ml_sell_gold"
     # "Oui" on a new offer reaches the hotline.
     chat.say("un homme me suit partout").expect("aide confidentielle")
     assert MALI_HOTLINE in chat.press("flow:protection:start").text

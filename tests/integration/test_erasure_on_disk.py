@@ -2,10 +2,10 @@
 
 A miner reports a problem with a place, GPS, a description, a voice note and a call-back
 number; a partner writes back; the miner erases their data. Afterwards no file under the data
-folder (the SQLite database with its -wal/-journal, Rasa's SQLite tracker, the media folder,
-the log file) holds the miner's words, numbers or coordinates, in text or as the 8-byte
-floats SQLite stores; what is kept for statistics (category, country, zone, status, dates)
-is still there. SQLite only: PostgreSQL's behaviour is in docs/SECURITY.md.
+folder (the SQLite database with its -wal/-journal and the conversation state, the media
+folder, the log file; Rasa keeps nothing) holds the miner's words, numbers or coordinates, in
+text or as the 8-byte floats SQLite stores; what is kept for statistics (category, country,
+zone, status, dates) is still there. SQLite only: PostgreSQL's behaviour is in docs/SECURITY.md.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from bot.logging_setup import RedactIdentifiers
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.models import FollowUpRequest, RequestEvent
-from tests.fakes.action_rasa import InProcessRasa
-from tests.fakes.harness import make_settings
-from tests.fakes.requests_world import World
+from bot.testing.harness import make_settings
+from bot.testing.rasa import KeywordNLU
+from bot.testing.requests_world import World
 
 ADDRESS = "+22376000991"
 SUMMARY = "Les camions de Zirconax-Ouattara versent du cyanure dans le marigot Koulounkoro"
@@ -58,8 +58,6 @@ def _needles() -> dict[str, bytes]:
 async def test_after_erasure_no_file_under_the_data_folder_holds_the_miner(tmp_path, monkeypatch):
     data = tmp_path / "var"
     (data / "logs").mkdir(parents=True)
-    tracker_db = data / "rasa-tracker.db"
-    monkeypatch.setenv("RASA_TRACKER_DB_URL", f"sqlite:///{tracker_db}")
     settings = make_settings(tmp_path, "http://rasa.test",
                              database_url=f"sqlite:///{data / 'assistant.db'}",
                              media_dir=data / "media", ack_after_seconds=60.0)
@@ -73,7 +71,7 @@ async def test_after_erasure_no_file_under_the_data_folder_holds_the_miner(tmp_p
 
     db = Database(settings.database_url)
     db.upgrade()
-    rasa = InProcessRasa(tracker_db=str(tracker_db))
+    rasa = KeywordNLU()
     http = httpx.AsyncClient(transport=rasa.transport())
     gateway = Gateway(settings, db, RasaClient("http://rasa.test", http))
 
@@ -114,8 +112,7 @@ async def test_after_erasure_no_file_under_the_data_folder_holds_the_miner(tmp_p
                 await world.press("flow:delete:start")
                 await world.press("flow:delete:confirm")
                 assert "effac" in world.text.lower()
-                await privacy.finish_erasures(db, gateway.tracker_eraser, settings.media_dir,
-                                              grace=timedelta(0))
+                await privacy.finish_erasures(db, settings.media_dir, grace=timedelta(0))
         with db.session() as session:  # kept for statistics, nothing else
             request = session.scalar(select(FollowUpRequest))
             assert (request.category, request.country, request.status) == (

@@ -1,6 +1,7 @@
 """Several app workers share one inbox: every message is answered exactly once, in order per
 contact, on PostgreSQL (production) and SQLite (the embedded default). Rasa is replaced by an
-httpx transport that counts what it receives; the database is real."""
+httpx transport and the dialogue by an echo that counts what it receives; the database is
+real."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import create_engine, text
 from bot.channels.memory import MemoryChannel
 from bot.config import load_settings, replace
 from bot.core.gateway import Gateway, SendError
-from bot.core.messages import Channel, Inbound, InboundKind
+from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
 from bot.store.models import InboxMessage, OutboxMessage
@@ -43,17 +44,28 @@ def database_url(request, tmp_path):
 
 
 class CountingRasa:
+    """Rasa's NLU (`/model/parse`, a little latency so that workers really overlap) and, in
+    place of the dialogue (these tests are about the workers), an echo that counts what each
+    contact said, in order."""
+
     def __init__(self):
         self.seen: dict[str, list[str]] = defaultdict(list)
 
     async def handler(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
-            return httpx.Response(200, json={"status": "ok"})
-        body = json.loads(request.content)
-        await asyncio.sleep(0.005)  # a little latency, so that workers really overlap
-        self.seen[body["sender"]].append(body["message"])
-        return httpx.Response(200, json=[{"recipient_id": body["sender"],
-                                          "custom": {"text": "ok " + body["message"]}}])
+            return httpx.Response(200, json={"model_file": "nlu.tar.gz"})
+        text = json.loads(request.content)["text"]
+        await asyncio.sleep(0.005)
+        return httpx.Response(200, json={"text": text, "entities": [],
+                                         "intent": {"name": "greet", "confidence": 0.9}})
+
+    def respond(self, contact_id, slots, understood):
+        self.seen[contact_id].append(understood.text)
+        return [Reply("ok " + understood.text)], slots
+
+    def serve(self, gateway: Gateway) -> Gateway:
+        gateway.inbox.answerer.dialogue = self
+        return gateway
 
 
 async def test_two_workers_answer_each_message_once_and_in_order(database_url):
@@ -61,8 +73,9 @@ async def test_two_workers_answer_each_message_once_and_in_order(database_url):
     Database(database_url).upgrade()
     rasa = CountingRasa()
     http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
-    gateways = [Gateway(settings, Database(database_url), RasaClient("http://rasa.test", http),
-                        worker_id=f"worker-{n}") for n in range(2)]
+    gateways = [rasa.serve(Gateway(settings, Database(database_url),
+                                   RasaClient("http://rasa.test", http), worker_id=f"worker-{n}"))
+                for n in range(2)]
     contacts, per_contact = 12, 8
     for i in range(per_contact):
         for c in range(contacts):
@@ -118,9 +131,9 @@ async def test_two_workers_send_each_reply_once_and_in_order(database_url):
         async def main() -> None:
             rasa = CountingRasa()
             http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
-            gateway = Gateway(settings, Database(database_url),
-                              RasaClient("http://rasa.test", http),
-                              senders={"telegram": channel}, worker_id=f"worker-{n}")
+            gateway = rasa.serve(Gateway(settings, Database(database_url),
+                                         RasaClient("http://rasa.test", http),
+                                         senders={"telegram": channel}, worker_id=f"worker-{n}"))
             halt = asyncio.Event()
             workers = [asyncio.create_task(gateway.run_inbox_worker(halt)),
                        asyncio.create_task(gateway.run_outbox_worker(halt))]
@@ -168,7 +181,8 @@ async def test_a_reply_waiting_for_a_retry_is_not_overtaken(database_url):
     Database(database_url).upgrade()
     rasa = CountingRasa()
     http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
-    gateway = Gateway(settings, Database(database_url), RasaClient("http://rasa.test", http))
+    gateway = rasa.serve(Gateway(settings, Database(database_url),
+                                 RasaClient("http://rasa.test", http)))
     channel = MemoryChannel(gateway, Channel.TELEGRAM, send_delay=0.002)
     channel.fail_next(SendError("busy", retry_after=0.3))  # as a 429 or a 5xx would be
     async with channel.connected():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.content import get_content
 from bot.i18n import translator
 
 
@@ -11,9 +12,12 @@ def test_a_bambara_conversation(chat):
     chat.press("lang:bm").has_choice("country:ML")
     answer = chat.press("country:ML")
     assert "meri" in answer.text.lower() or "mairie" in answer.text.lower()
-    # Interface text is in Bambara from now on.
+    # Interface text is in Bambara from now on: the main menu's text and its titles.
+    main = get_content().menu("main")
+    assert main.text("bm") != main.text("fr")  # else the check below proves nothing
     menu = chat.say("menu")
-    assert translator("bm").gettext("Menu") in [c["title"] for c in menu.choices] or menu.choices
+    assert [(r["text"], [(c["id"], c["title"]) for c in r["choices"]]) for r in menu.replies] == [
+        (main.text("bm"), [(item.choice_id, item.title("bm")) for item in main.items_for("ML")])]
     closure = chat.say("sanu baara datugu waati ye tuma jumɛn ye ?")
     closure.expect("15")
 

@@ -16,7 +16,7 @@ import time
 import httpx
 
 from bot.devtools.stack import Stack
-from tests.fakes import graph_api as meta
+from bot.testing import graph_api as meta
 
 APP_SECRET = "app-secret-logs"
 SENDER = "22376000123"

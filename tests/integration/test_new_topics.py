@@ -14,7 +14,8 @@ from bot.content import get_content
 from tests.integration.chat import Chat
 
 QUESTIONS = {
-    "land_conflict": "la société minière dit que notre site est sur son permis et veut nous chasser",
+    "land_conflict":
+        "la société minière dit que notre site est sur son permis et veut nous chasser",
     "extortion": "des gendarmes nous obligent à payer chaque semaine sans reçu",
     "taxes_fees": "combien de taxes on doit payer pour notre coopérative d'orpailleurs",
     "first_aid": "mon collègue s'est noyé dans le puits, il ne respire plus, que faire",
@@ -24,10 +25,13 @@ QUESTIONS = {
     "savings_credit": "comment notre groupe peut épargner et se prêter de l'argent",
     # "une machine chinoise, c'est légal ?" is read as banned_practices (an older example of
     # that intent says so); both answers speak of legality, see the issue-16 report.
-    "equipment_rules": "il faut quel papier pour faire tourner une pelleteuse et un concasseur au site",
+    "equipment_rules":
+        "il faut quel papier pour faire tourner une pelleteuse et un concasseur au site",
     "sell_gold": "comment vérifier le poids et le prix avant de vendre mon or",
 }
 REPORT_FLOW = {"land_conflict", "extortion"}
+REPORT_CATEGORIES = ["land_conflict", "extortion", "accident", "pollution", "child_labour",
+                     "violence", "other"]
 
 
 def cases():
@@ -69,8 +73,11 @@ def test_land_conflict_leads_to_the_report_flow(stack):
     chat.press("country:SN")
     chat.say("un conflit de terrain avec le village d'à côté pour notre dioura").has_choice(
         "flow:report:start")
-    started = chat.press("flow:report:start")
-    assert started.text and started.choices  # the request flow begins (its own tests go further)
+    started = chat.press("flow:report:start")  # the request flow begins (its tests go further)
+    assert started.text == "Quel est le problème ?"
+    assert [c["id"] for c in started.choices] == [
+        f"flow:report:cat:{category}" for category in REPORT_CATEGORIES] + [
+        "flow:report:cancel", "menu:main"]
 
 
 def test_a_bambara_question_on_illegal_levies_in_mali(chat):

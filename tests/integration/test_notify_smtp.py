@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.core.notify import EmailSender, NotifyError, SmtpSettings
-from tests.fakes.smtp import FakeSmtp
+from bot.testing.smtp import FakeSmtp
 
 
 def test_starttls_is_the_default_and_only_an_explicit_setting_turns_it_off(monkeypatch):

@@ -21,8 +21,8 @@ from bot.store.models import (
     OutboxMessage,
     RequestEvent,
 )
-from tests.fakes.requests_world import World, database_url, world  # noqa: F401  (fixtures)
-from tests.fakes.smtp import FakeSmtp
+from bot.testing.requests_world import World
+from bot.testing.smtp import FakeSmtp
 
 PARTNERS = store.ReferenceData(
     partners=[{"id": "pact", "name": "Pact"},
@@ -116,7 +116,7 @@ async def test_a_partner_can_be_notified_in_a_telegram_group(world: World, monke
     import httpx
 
     from bot.core.notify import TelegramGroupSender
-    from tests.fakes.telegram_api import FakeTelegramAPI
+    from bot.testing.telegram_api import FakeTelegramAPI
 
     data = store.ReferenceData(
         partners=[{"id": "pact", "name": "Pact",

@@ -13,12 +13,7 @@ from bot.core import privacy
 from bot.store import requests as store
 from bot.store.identities import IdentityVault
 from bot.store.models import Contact, FollowUpRequest, InboxMessage
-from tests.fakes.requests_world import (  # noqa: F401  (fixtures)
-    World,
-    database_url,
-    with_protection_staff,
-    world,
-)
+from bot.testing.requests_world import World, with_protection_staff
 
 MARKER = "Mon oncle Bakary m'a frappé hier soir derrière le puits ZX-MARQUEUR-4471"
 NUMBER = "76 12 34 56"
@@ -96,21 +91,21 @@ async def test_delete_my_data_erases_everything_but_anonymised_requests(world: W
     for shape in ("620 00 00 01", "620000001"):
         assert shape not in world.dump() and shape not in world.rasa.everything_seen()
 
+    assert world.count("conversation_states") == 1  # what the dialogue remembers of them
     await world.say("effacer mes données")
     await world.press("flow:delete:start")  # the confirmation opens only on an explicit request
     world.deliver = False  # keep the confirmation waiting, as a slow channel would
     await world.press("flow:delete:confirm")
     assert "effacées" in world.text
-    # Right after the turn: messages, consents and the Rasa tracker are gone; the contact
-    # remains only until the confirmation is delivered.
-    assert contact_id in world.rasa.erased and world.rasa.tracker[contact_id] == []
+    # Right after the turn: messages, consents and the conversation state are gone; the
+    # contact remains only until the confirmation is delivered. Rasa never kept anything.
+    assert world.count("conversation_states") == 0
     assert world.count("consents") == 0
     assert world.count("outbox") == 1 and world.count("inbox") == 0
 
-    await privacy.finish_erasures(world.db, world.gateway.tracker_eraser,
-                                  grace=timedelta(0))
+    await privacy.finish_erasures(world.db, grace=timedelta(0))
     for table in ("contacts", "channel_identities", "inbox", "outbox", "consents",
-                  "media_files"):
+                  "media_files", "conversation_states"):
         assert world.count(table) == 0, table
     with world.db.session() as session:
         [request] = session.scalars(select(FollowUpRequest)).all()

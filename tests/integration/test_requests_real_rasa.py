@@ -1,4 +1,4 @@
-"""Follow-up requests through the real pipeline: web chat -> app -> real Rasa -> actions.
+"""Follow-up requests through the real pipeline: web chat -> app -> real Rasa NLU -> dialogue.
 
 French: report a problem, get a reference code, check its status. Bambara: the protection
 flow, with a marker sentence that must then be found in no store and no log of ours or Rasa's.
@@ -6,6 +6,7 @@ flow, with a marker sentence that must then be found in no store and no log of o
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import time
@@ -25,7 +26,7 @@ MARKER = "ZX-MARQUEUR-9183 mon voisin Seydou m'a fait du mal"
 
 @pytest.fixture(scope="module")
 def pg_stack(tmp_path_factory):
-    """A second assistant whose app and action server use PostgreSQL (production's database)."""
+    """A second assistant whose app uses PostgreSQL (production's database)."""
     name = "assistant_" + uuid.uuid4().hex[:8]
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -38,8 +39,7 @@ def pg_stack(tmp_path_factory):
     stack.start()
     try:
         stack.wait_app(60)
-        stack.wait_actions(60)
-        stack.wait_rasa(300)
+        stack.wait_rasa(float(os.environ.get("RASA_WAIT_SECONDS", "300")))
         yield stack
     finally:
         stack.stop()
@@ -102,12 +102,11 @@ def test_protection_in_bambara_keeps_nothing_the_user_typed(running: Stack):
     chat.say(MARKER)
     chat.say("menu")
     time.sleep(1)  # let the worker finish writing the last turn
-    stores = [dump_app_database(stack),
-              "\n".join(sqlite3.connect(stack.workdir / "rasa-tracker.db").iterdump())]
+    stores = [dump_app_database(stack)]  # Rasa keeps nothing: it only reads texts
     logs = "\n".join(p.read_text(errors="replace") for p in (stack.workdir / "logs").glob("*.log"))
     assert stores, "no database found to search"
-    # The search does look where messages are kept: the control message is in both stores.
+    # The search does look where messages are kept: the control message is there.
     assert all("zx-controle-5521" in store.lower() for store in stores)
-    for where, text in [("databases", "\n".join(stores)), ("logs", logs)]:
-        assert "ZX-MARQUEUR-9183" not in text, f"the marker was kept in the {where}"
-        assert "Seydou" not in text, f"the marker was kept in the {where}"
+    for where, kept in [("databases", "\n".join(stores)), ("logs", logs)]:
+        assert "ZX-MARQUEUR-9183" not in kept, f"the marker was kept in the {where}"
+        assert "Seydou" not in kept, f"the marker was kept in the {where}"

@@ -30,19 +30,19 @@ def test_ou_en_est_ma_plainte_opens_the_status(chat: Chat):
 
 
 def contact_id_of(stack: Stack, marker: str) -> str:
-    """The contact (Rasa's sender id) who typed `marker`."""
+    """The contact who typed `marker`."""
     with sqlite3.connect(stack.workdir / "assistant.db") as db:
         [(contact_id,)] = db.execute("SELECT DISTINCT contact_id FROM inbox WHERE text LIKE ?",
                                      (f"%{marker}%",)).fetchall()
     return contact_id
 
 
-def age_conversation(stack: Stack, sender: str, seconds: int) -> None:
-    """Move a conversation's events back in time in Rasa's tracker store (a pause)."""
-    with sqlite3.connect(stack.workdir / "rasa-tracker.db") as db:
-        db.execute("UPDATE events SET timestamp = timestamp - ?, data = json_set(data, "
-                   "'$.timestamp', json_extract(data, '$.timestamp') - ?) WHERE sender_id = ?",
-                   (seconds, seconds, sender))
+def age_conversation(stack: Stack, contact_id: str, seconds: int) -> None:
+    """Move a conversation's last message back in time in the app's database (a pause)."""
+    with sqlite3.connect(stack.workdir / "assistant.db") as db:
+        assert db.execute("UPDATE conversation_states SET last_user_at = datetime(last_user_at,"
+                          " ?) WHERE contact_id = ?",
+                          (f"-{seconds} seconds", contact_id)).rowcount == 1
 
 
 def test_a_returning_user_is_offered_to_resume_the_guide(stack: Stack, chat: Chat):

@@ -1,5 +1,5 @@
-"""Telegram end to end: the real app and the real python-telegram-bot against a fake Bot API
-and a fake Rasa, both on loopback."""
+"""Telegram end to end: the real app (its dialogue included) and the real python-telegram-bot
+against a fake Bot API and a fake Rasa NLU server, both on loopback."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ import pytest
 
 from bot.channels.telegram import TelegramChannel
 from bot.store.models import OutboxMessage
-from tests.fakes.harness import RunningApp, make_settings
-from tests.fakes.rasa import default_reply
-from tests.fakes.server import wait_for
-from tests.fakes.telegram_api import (
+from bot.testing.harness import RunningApp, make_settings
+from bot.testing.server import wait_for
+from bot.testing.telegram_api import (
     FakeTelegramAPI,
     callback_update,
     message_update,
@@ -42,16 +41,15 @@ def telegram_api():
 def fakes(telegram_api, rasa):
     telegram_api.reset()
     rasa.reset()
-    rasa.respond = default_reply
     return telegram_api, rasa
 
 
 def _settings(tmp_path, telegram_api, rasa, **overrides):
-    values = dict(telegram_bot_token=TOKEN,
-                  telegram_api_base_url=f"{telegram_api.url}/bot",
-                  telegram_api_file_url=f"{telegram_api.url}/file/bot",
-                  telegram_webhook_secret=SECRET,
-                  telegram_webhook_url="https://bot.example.org/webhooks/telegram")
+    values = {"telegram_bot_token": TOKEN,
+                  "telegram_api_base_url": f"{telegram_api.url}/bot",
+                  "telegram_api_file_url": f"{telegram_api.url}/file/bot",
+                  "telegram_webhook_secret": SECRET,
+                  "telegram_webhook_url": "https://bot.example.org/webhooks/telegram"}
     values.update(overrides)
     return make_settings(tmp_path, rasa.url, **values)
 
@@ -82,10 +80,12 @@ async def test_text_in_reply_out_with_inline_keyboard(app, fakes, caplog):
                                                                str(update["update_id"]), "text")
     [sent] = await wait_for(telegram_api.sent_messages)
     assert sent["chat_id"] == str(CHAT)
-    assert sent["text"] == "Vous avez dit : bonjour"
+    assert sent["text"] == "Bonjour ! Je suis l'assistant des orpailleurs. Choisissez un thème :"
     assert sent["reply_markup"] == {"inline_keyboard": [
-        [{"text": "Menu principal", "callback_data": "menu:main"}],
-        [{"text": "Mercure et santé", "callback_data": "answer:mercury_health"}]]}
+        [{"text": "Formalisation", "callback_data": "menu:formalisation"}],
+        [{"text": "Licences et règles", "callback_data": "menu:licensing"}],
+        [{"text": "Pratiques sans mercure", "callback_data": "menu:safe_practice"}],
+        [{"text": "Problèmes et plaintes", "callback_data": "menu:protection"}]]}
     [out] = await wait_for(lambda: app.outbox(OutboxMessage.status == "sent"))
     assert out.provider_message_id and out.attempts == 1
     # Set up at start: the command menu in French and the webhook with its secret.
@@ -108,18 +108,20 @@ async def test_callback_query_is_a_choice_and_is_answered(app, fakes):
     telegram_api, rasa = fakes
     response = await post_update(app, callback_update(CHAT, "answer:mercury_health"))
     assert response.status_code == 200
-    assert (await wait_for(rasa.messages)) == ['/choose{"choice": "answer:mercury_health"}']
     [answer] = await wait_for(lambda: telegram_api.calls("answerCallbackQuery"))
     assert answer.body["callback_query_id"]
-    await wait_for(telegram_api.sent_messages)
+    [sent] = await wait_for(telegram_api.sent_messages)
+    assert sent["text"].startswith("Le mercure rend malade.")
+    assert rasa.messages() == []  # a pressed button needs no NLU
 
 
 async def test_commands_become_what_the_nlu_understands(app, fakes):
-    _, rasa = fakes
+    telegram_api, rasa = fakes
     for text in ("/start", "/menu@fake_bot", "/langue", "/aide"):
         assert (await post_update(app, text_update(CHAT, text))).status_code == 200
-    messages = await wait_for(lambda: len(rasa.messages()) == 4 and rasa.messages())
-    assert messages == ["bonjour", '/choose{"choice": "menu:main"}', "changer de langue", "aide"]
+    await wait_for(lambda: len(telegram_api.sent_messages()) == 4)
+    # /menu is the main menu's choice: no NLU for it.
+    assert rasa.messages() == ["bonjour", "changer de langue", "aide"]
 
 
 async def test_duplicate_delivery_is_answered_once(app, fakes):
@@ -247,7 +249,7 @@ async def test_polling_mode_stores_updates_then_advances_the_offset(tmp_path, fa
         await wait_for(lambda: "5003" in [c.body.get("offset")
                                           for c in telegram_api.calls("getUpdates")])
     assert offsets[0] in (None, "")
-    assert rasa.messages() == ["bonjour", '/choose{"choice": "menu:main"}']
+    assert rasa.messages() == ["bonjour"]  # the button needed no NLU
 
 
 async def test_failure_after_the_last_retry_is_visible(app, fakes):

@@ -6,13 +6,16 @@ import time
 
 import httpx
 
+from bot.content import get_content
+
 MAIN_THEMES = ["menu:formalisation", "menu:licensing", "menu:safe_practice", "menu:protection"]
 
 
 def test_a_greeting_returns_the_main_menu_with_the_four_themes(chat):
     turn = chat.say("Bonjour").expect("Bonjour", "thème")
     assert [c["id"] for c in turn.choices] == MAIN_THEMES
-    assert all(c["title"] for c in turn.choices)
+    titles = [item.title("fr") for item in get_content().menu("main").items_for(None)]
+    assert [c["title"] for c in turn.choices] == titles
 
 
 def test_sms_spelling_greeting_is_understood(chat):

@@ -15,11 +15,10 @@ from sqlalchemy import update
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.core.messages import Choice, Reply
 from bot.store.models import Contact, OutboxMessage, utcnow
-from tests.fakes import graph_api as meta
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.fakes.harness import RunningApp, make_settings
-from tests.fakes.rasa import default_reply
-from tests.fakes.server import wait_for
+from bot.testing import graph_api as meta
+from bot.testing.graph_api import FakeGraphAPI
+from bot.testing.harness import RunningApp, make_settings
+from bot.testing.server import wait_for
 
 TOKEN = "EAAG-test-token"
 APP_SECRET = "app-secret-1"
@@ -38,7 +37,6 @@ def graph():
 def fakes(graph, rasa):
     graph.reset()
     rasa.reset()
-    rasa.respond = default_reply
     return graph, rasa
 
 
@@ -98,15 +96,13 @@ async def test_text_in_reply_buttons_out(app, fakes, caplog):
     [row] = app.inbox()  # stored before the 200
     assert (row.channel_message_id, row.kind, row.text) == (message["id"], "text", "Bonjour")
     [sent] = await wait_for(lambda: sent_to_user(graph))
-    assert sent == {
+    # The real dialogue's greeting: its four themes are more than WhatsApp's three buttons.
+    assert {k: sent[k] for k in ("messaging_product", "recipient_type", "to", "type")} == {
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": PHONE,
-        "type": "interactive",
-        "interactive": {"type": "button", "body": {"text": "Vous avez dit : bonjour"},
-                        "action": {"buttons": [
-                            {"type": "reply", "reply": {"id": "menu:main",
-                                                        "title": "Menu principal"}},
-                            {"type": "reply", "reply": {"id": "answer:mercury_health",
-                                                        "title": "Mercure et santé"}}]}}}
+        "type": "interactive"}
+    assert sent["interactive"]["type"] == "list"
+    assert sent["interactive"]["body"]["text"] == (
+        "Bonjour ! Je suis l'assistant des orpailleurs. Choisissez un thème :")
     [request] = graph.calls("messages")
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     [out] = await wait_for(lambda: app.outbox(OutboxMessage.status == "sent"))
@@ -114,25 +110,28 @@ async def test_text_in_reply_buttons_out(app, fakes, caplog):
     assert PHONE not in caplog.text
 
 
-async def test_more_choices_become_a_list(app, fakes):
-    graph, rasa = fakes
-    choices = [{"id": f"answer:a{i}", "title": f"Réponse {i}"} for i in range(1, 6)]
-    rasa.reply_with("Choisissez un sujet :", choices)
+async def test_more_choices_become_a_list_and_fewer_buttons(app, fakes):
+    graph, _ = fakes
     await deliver(app, meta.webhook([meta.text_message(PHONE, "menu")]))
     [sent] = await wait_for(lambda: sent_to_user(graph))
     assert sent["interactive"]["type"] == "list"
-    assert sent["interactive"]["action"]["sections"][0]["rows"][4] == {"id": "answer:a5",
-                                                                        "title": "Réponse 5"}
+    assert sent["interactive"]["action"]["sections"][0]["rows"][3] == {
+        "id": "menu:protection", "title": "Problèmes et plaintes"}
+    # The country question offers three choices: buttons.
+    await deliver(app, meta.webhook([meta.button_reply(PHONE, "menu:licensing")]))
+    sent = (await wait_for(lambda: len(sent_to_user(graph)) == 2 and sent_to_user(graph)))[1]
+    assert sent["interactive"]["type"] == "button", sent
 
 
 async def test_button_and_list_replies_are_choices(app, fakes):
-    _, rasa = fakes
+    graph, rasa = fakes
     await deliver(app, meta.webhook([meta.button_reply(PHONE, "menu:main")]))
-    await wait_for(lambda: len(rasa.messages()) == 1)
+    await wait_for(lambda: len(sent_to_user(graph)) == 1)
     await deliver(app, meta.webhook([meta.list_reply(PHONE, "answer:mercury_health")]))
-    messages = await wait_for(lambda: len(rasa.messages()) == 2 and rasa.messages())
-    assert messages == ['/choose{"choice": "menu:main"}',
-                        '/choose{"choice": "answer:mercury_health"}']
+    sent = await wait_for(lambda: len(sent_to_user(graph)) == 2 and sent_to_user(graph))
+    assert "Choisissez un thème" in sent[0]["interactive"]["body"]["text"]
+    assert sent[1]["interactive"]["body"]["text"].startswith("Le mercure rend malade.")
+    assert rasa.messages() == []  # choices need no NLU
 
 
 async def test_duplicate_delivery_is_answered_once(app, fakes):
@@ -250,11 +249,11 @@ async def test_outside_the_24_hour_window_only_the_template_is_sent(app, fakes):
     assert len(sent_to_user(graph)) == 2
     # The user answers the template: the held replies go out first, in order, then the answer.
     await deliver(app, meta.webhook([meta.text_message(PHONE, "Oui")]))
-    await wait_for(lambda: len(sent_to_user(graph)) == 5)
+    await wait_for(lambda: len(sent_to_user(graph)) == 5, timeout=30)
     bodies = [(b.get("text") or {}).get("body") or b["interactive"]["body"]["text"]
               for b in sent_to_user(graph)[2:]]
     assert bodies[:2] == ["Votre demande a une réponse.", "Et une deuxième nouvelle."]
-    assert bodies[2] == "Vous avez dit : oui"
+    assert bodies[2].startswith("Je n'ai pas bien compris.")  # the dialogue's answer to "Oui"
     await wait_for(lambda: all(row.status == "sent" for row in app.outbox()))
 
 

@@ -1,7 +1,7 @@
 """Erase my data: confirm, then the gateway erases after the turn (bot/core/privacy.py).
 
 Choice ids: `flow:delete:start`, `flow:delete:confirm`, `flow:delete:cancel`. Erased: channel
-identifiers, messages, consents, media and the Rasa tracker; requests stay, anonymised.
+identifiers, messages, consents, media and the conversation state; requests stay, anonymised.
 
 Nothing is erased by accident (issue 11, item 7):
 * the flow starts on an explicit request only: the `delete_data` intent predicted with a
@@ -15,28 +15,27 @@ Nothing is erased by accident (issue 11, item 7):
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from bot.actions.dialogue import Talk, Turn, register_flow
-from bot.actions.flows.protection import clear_chat_help
-from bot.actions.flows.report import is_cancel_text
+from bot.actions.flows.base import Flow
+from bot.actions.state import Turn
 from bot.core.choice_match import fold, yes_no
 from bot.core.messages import Choice, Reply
-from bot.core.privacy import QUICK_EXIT_WORDS, request_erasure
-from bot.store import requests as store
+from bot.core.privacy import QUICK_EXIT_WORDS
 
-NAME = "delete"
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.actions.dialogue import Talk
+
 CONFIDENCE = 0.9
 # Words that name erasing (French, folded): a message without one is not an explicit request.
 _EXPLICIT = re.compile(r"\b(effac|supprim|delet|eras|oubli|retir|enlev|detrui)", re.I)
 CONFIRM_WORD = "EFFACER"
 
 
-def cid(step: str) -> str:
-    return f"flow:{NAME}:{step}"
-
-
-class DeleteFlow:
-    name = NAME
+class DeleteFlow(Flow):
+    name = "delete"
+    ACTIONS = {("confirm", "confirm"): "_erase", (None, "cancel"): "_keep",
+               (None, "exit"): "_keep"}
 
     def start_with(self, talk: Talk, turn: Turn) -> list[Reply]:
         explicit = bool(_EXPLICIT.search(fold(turn.text)))
@@ -47,11 +46,11 @@ class DeleteFlow:
     def propose(self, talk: Talk) -> list[Reply]:
         """Not sure the user asked to erase: ask, with a button that opens the confirmation."""
         return [talk.reply(talk._("Voulez-vous effacer vos données ?"),
-                           [Choice(cid("start"), talk._("Oui, effacer mes données")),
+                           [Choice(self.cid("start"), talk._("Oui, effacer mes données")),
                             Choice("menu:main", talk._("Non"))])]
 
     def start(self, talk: Talk, arg: str) -> list[Reply]:
-        talk.state.flow = {"name": NAME, "step": "confirm"}
+        talk.state.flow = {"name": self.name, "step": "confirm"}
         word = talk._(CONFIRM_WORD)
         text = talk._(
             # Exactly what bot/core/privacy.py erases and keeps (KEPT_FOR_STATISTICS).
@@ -63,8 +62,8 @@ class DeleteFlow:
             "Pour confirmer, écrivez {word} ou appuyez sur « {button} ».").format(
             word=word, button=talk._("Effacer"))
         # "Annuler" first: a stray "1" cancels; a typed number never confirms.
-        return [talk.reply(text, [Choice(cid("cancel"), talk._("Annuler")),
-                                  Choice(cid("confirm"), talk._("Effacer"))])]
+        return [talk.reply(text, [Choice(self.cid("cancel"), talk._("Annuler")),
+                                  Choice(self.cid("confirm"), talk._("Effacer"))])]
 
     def _confirm_word(self, talk: Talk, turn: Turn) -> bool:
         typed = fold(turn.text)
@@ -73,19 +72,15 @@ class DeleteFlow:
     def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
         confirming = (talk.state.flow or {}).get("step") == "confirm"
         if turn.intent == "choose" and turn.choice:
-            action = turn.choice.removeprefix(f"flow:{NAME}:")
-            if action == "confirm" and confirming:
-                return self._erase(talk)
-            if action in ("cancel", "exit"):
-                return self._keep(talk)
-            return self.start(talk, "start")
+            replies = self.dispatch(talk, turn)
+            return replies if replies is not None else self.start(talk, "start")
         if turn.intent == "menu":
             return None
         if confirming and self._confirm_word(talk, turn):
-            return self._erase(talk)
-        if (is_cancel_text(turn) or fold(turn.text) in QUICK_EXIT_WORDS
+            return self._erase(talk, "")
+        if (self.is_cancel_text(turn) or fold(turn.text) in QUICK_EXIT_WORDS
                 or yes_no(turn.text) == "no"):
-            return self._keep(talk)
+            return self._keep(talk, "")
         if yes_no(turn.text) == "yes" or turn.intent in (
                 None, "nlu_fallback", "affirm", "delete_data", "out_of_scope"):
             # "oui", "1", "ok": not a confirmation. Say how to confirm; nothing is erased.
@@ -96,17 +91,13 @@ class DeleteFlow:
         talk.end_flow()
         return None
 
-    def _erase(self, talk: Talk) -> list[Reply]:
-        if talk.sender_id:
-            with store.database().session() as session:
-                request_erasure(session, talk.sender_id)
+    def _erase(self, talk: Talk, arg: str) -> list[Reply]:
+        talk.repo.request_erasure(talk.sender_id)
         talk.end_flow()
         return [talk.reply(talk._("C'est fait : vos données sont effacées.") + "\n\n"
-                           + clear_chat_help(talk), nav=False)]
+                           + self.clear_chat_help(talk), nav=False)]
 
-    def _keep(self, talk: Talk) -> list[Reply]:
+    def _keep(self, talk: Talk, arg: str) -> list[Reply]:
         talk.end_flow()
         return [talk.reply(talk._("D'accord, rien n'est effacé."))]
 
-
-FLOW = register_flow(DeleteFlow(), "delete_data")

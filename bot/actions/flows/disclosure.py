@@ -1,8 +1,8 @@
 """The disclosure safety net in the dialogue: route to protection, or offer it first.
 
-`Talk.respond` runs `screen` on every typed message before anything else (the intent, the
-language proposal). The detector (`bot.core.disclosure`) reads the text in process; nothing
-of it is kept:
+`Talk.respond` runs `DisclosureOffer.screen` on every typed message before anything else
+(the intent, the language proposal). The detector (`bot.core.disclosure`) reads the text in
+process; nothing of it is kept:
 
 * ``sure``: the protection flow starts (its replies are sensitive: the next message is read
   privately by the gateway);
@@ -19,9 +19,14 @@ through its intent).
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from bot.actions.dialogue import FLOWS, StepFlow, Talk, Turn, register_flow
+from bot.actions.flows.base import Flow
+from bot.actions.state import Turn
 from bot.core.messages import Choice, Reply
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.actions.dialogue import Talk
 
 log = logging.getLogger(__name__)
 
@@ -31,35 +36,31 @@ PROTECTION = "protection"
 NO_QUESTION = {None, "nlu_fallback", "out_of_scope", "choose", "affirm", "deny"}
 
 
-def cid(step: str) -> str:
-    return f"flow:{NAME}:{step}"
-
-
-def screen(talk: Talk, turn: Turn) -> list[Reply] | None:
-    """Replies for a typed message that discloses violence, or None to carry on."""
-    text = turn.text or ""
-    if (not text.strip() or turn.choice or turn.intent == "choose" or text.lstrip()[:1] == "/"
-            or turn.intent == "violence_help" or PROTECTION not in FLOWS):
-        return None
-    if (talk.state.flow or {}).get("name") == PROTECTION:
-        return None
-    from bot.core.disclosure import detect
-
-    found = detect(text)
-    if found.level == "none":
-        return None
-    log.info("disclosure: %s (%s)", found.level, found.kind)  # never the text
-    if found.sure:
-        talk.state.misunderstood = 0
-        return FLOWS[PROTECTION].start(talk, "start")
-    if talk.state.flow and talk.state.flow.get("name") != NAME:
-        # Inside another flow (a report, a guide) only a sure disclosure interrupts it.
-        return None
-    return FLOW.offer(talk, turn.intent)
-
-
-class DisclosureOffer(StepFlow):
+class DisclosureOffer(Flow):
     name = NAME
+
+    def screen(self, talk: Talk, turn: Turn) -> list[Reply] | None:
+        """Replies for a typed message that discloses violence, or None to carry on."""
+        text = turn.text or ""
+        if (not text.strip() or turn.choice or turn.intent == "choose"
+                or text.lstrip()[:1] == "/" or turn.intent == "violence_help"
+                or PROTECTION not in talk.flows):
+            return None
+        if (talk.state.flow or {}).get("name") == PROTECTION:
+            return None
+        from bot.core.disclosure import detect
+
+        found = detect(text)
+        if found.level == "none":
+            return None
+        log.info("disclosure: %s (%s)", found.level, found.kind)  # never the text
+        if found.sure:
+            talk.state.misunderstood = 0
+            return talk.flows.start(PROTECTION, talk)
+        if talk.state.flow and talk.state.flow.get("name") != NAME:
+            # Inside another flow (a report, a guide) only a sure disclosure interrupts it.
+            return None
+        return self.offer(talk, turn.intent)
 
     def offer(self, talk: Talk, intent: str | None, *, again: bool = False) -> list[Reply]:
         kept = intent if intent not in NO_QUESTION else None
@@ -69,7 +70,7 @@ class DisclosureOffer(StepFlow):
             question = talk._("Ce que vous écrivez ici n'est pas gardé. Répondez avec un "
                               "bouton : voulez-vous de l'aide confidentielle ?")
         choices = [Choice(f"flow:{PROTECTION}:start", talk._("Oui")),
-                   Choice(cid("cancel"), talk._("Non, continuer"))]
+                   Choice(self.cid("cancel"), talk._("Non, continuer"))]
         return [talk.reply(question, choices, sensitive=True)]
 
     def start(self, talk: Talk, arg: str) -> list[Reply]:
@@ -98,7 +99,5 @@ class DisclosureOffer(StepFlow):
         talk.end_flow()
         if not intent:
             return talk.show_menu("main")
-        return talk._intent(Turn(intent=intent))
+        return talk.on_intent(Turn(intent=intent))
 
-
-FLOW = register_flow(DisclosureOffer())

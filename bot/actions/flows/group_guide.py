@@ -2,21 +2,28 @@
 
 Choice ids: `flow:group:start`, `flow:group:opt:<option>`, `flow:group:step:<step>`,
 `flow:group:done:<step>`. Progress (the chosen form and the steps done) is kept per user in
-`State.progress["group"]`, which lives in the Rasa tracker store, so a leader can come back
+`State.progress["group"]`, kept in the app's `conversation_states`, so a leader can come back
 days later and continue where they stopped.
 """
 
 from __future__ import annotations
 
-from bot.actions.dialogue import StepFlow, Talk, Turn, register_flow
+from typing import TYPE_CHECKING
+
+from bot.actions.flows.base import Flow
+from bot.actions.state import Turn
 from bot.core.messages import Choice, Reply
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.actions.dialogue import Talk
 
 GUIDE_ID = "group"
 QUESTION_CONFIDENCE = 0.7  # a question asked in the guide is answered, the guide kept
 
 
-class GroupGuide(StepFlow):
+class GroupGuide(Flow):
     name = "group"
+    ACTIONS = {(None, "opt"): "_option", (None, "step"): "_step", (None, "done"): "_done"}
 
     def _progress(self, talk: Talk) -> dict:
         return dict(talk.state.progress.get(GUIDE_ID) or {})
@@ -81,19 +88,14 @@ class GroupGuide(StepFlow):
     def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
         if turn.intent != "choose" or not turn.choice:
             return self._typed(talk, turn)
-        _, _, rest = turn.choice.partition("flow:group:")
-        action, _, arg = rest.partition(":")
-        guide = talk.content.guide(GUIDE_ID)
         try:
-            if action == "opt":
-                return self._checklist(talk, guide.option(arg).id)
-            if action == "step":
-                return self._step(talk, arg)
-            if action == "done":
-                return self._done(talk, arg)
-        except KeyError:
-            pass
-        return self.start(talk, "start")
+            replies = self.dispatch(talk, turn)
+        except KeyError:  # an unknown option or step (an old button)
+            replies = None
+        return replies if replies is not None else self.start(talk, "start")
+
+    def _option(self, talk: Talk, option_id: str) -> list[Reply]:
+        return self._checklist(talk, talk.content.guide(GUIDE_ID).option(option_id).id)
 
     def _typed(self, talk: Talk, turn: Turn) -> list[Reply] | None:
         """Typed text in the guide: "c fait", "ok", a button's title select it; a question
@@ -159,5 +161,3 @@ class GroupGuide(StepFlow):
         self._save(talk, {**progress, "done": done})
         return self._checklist(talk, progress["option"])
 
-
-register_flow(GroupGuide())

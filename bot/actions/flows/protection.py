@@ -19,43 +19,39 @@ call-back number (encrypted) and time slot, and nothing else.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
-from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_flow
-from bot.actions.flows.report import code_note
+from bot.actions.flows.base import Flow
+from bot.actions.state import COUNTRY_CODES, Turn
 from bot.core.messages import Choice, Reply
-from bot.core.privacy import QUICK_EXIT_WORDS, clear_callback_draft, peek_callback_draft
+from bot.core.privacy import QUICK_EXIT_WORDS
 from bot.facts import CALLBACK_TIME_CODES, CALLBACK_TIMES, COUNTRIES
-from bot.store import requests as store
-from bot.store.models import ChannelIdentity
 
-NAME = "protection"
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.actions.dialogue import Talk
+
 TIMES = CALLBACK_TIME_CODES
 
 
-def cid(step: str) -> str:
-    return f"flow:{NAME}:{step}"
+class ProtectionFlow(Flow):
+    name = "protection"
+    ACTIONS = {
+        ("done", "cancel"): "_withdraw", (None, "cancel"): "_cancel", (None, "exit"): "_exit",
+        (None, "input"): "_input", (None, "country"): "_country", (None, "callback"): "_callback",
+        ("consent", "consent"): "_consent", ("number", "number"): "_number",
+        (None, "number"): "_number_without_consent", ("time", "time"): "_time",
+        ("confirm", "confirm"): "_confirm",
+    }
 
-
-def clear_chat_help(talk: Talk) -> str:
-    return talk._("Pour effacer cette discussion sur votre téléphone :\n"
-                  "• WhatsApp : ouvrez la discussion, ⋮ › Plus › Effacer la discussion.\n"
-                  "• Telegram : appui long sur la discussion › Supprimer.")
-
-
-class ProtectionFlow(StepFlow):
-    name = NAME
-
-    # ---- helpers ---------------------------------------------------------------------
     def _reply(self, talk: Talk, text: str, choices: list[Choice] | None = None) -> Reply:
         choices = list(choices or [])
-        choices.append(Choice(cid("cancel"), talk._("Annuler")))
+        choices.append(Choice(self.cid("cancel"), talk._("Annuler")))
         return talk.reply(text, choices, sensitive=True)
 
     # ---- entry -----------------------------------------------------------------------
     def start_with(self, talk: Talk, turn: Turn) -> list[Reply]:
         """A country (or a place) named in the message: its services at once, no question."""
-        country = (turn.entities.get("country") or talk._country_of_place(
+        country = (turn.entities.get("country") or talk.country_of_place(
             turn.entities.get("place")) or talk.country_in_text(turn.text))
         if country in COUNTRY_CODES:
             talk.state.country = country
@@ -69,20 +65,20 @@ class ProtectionFlow(StepFlow):
             return self._ask_country(talk)
         if step == "consent":
             return self._reply(talk, talk._("Voulez-vous être rappelé(e) ?"),
-                               [Choice(cid("consent"), talk._("Oui, rappelez-moi"))])
+                               [Choice(self.cid("consent"), talk._("Oui, rappelez-moi"))])
         if step == "number":
             return self._ask_number(talk)
         if step == "time":
             return self._ask_time(talk, state.get("number", "typed"))
         if step == "confirm":
             return self._reply(talk, talk._("Confirmez-vous le rappel ?"),
-                               [Choice(cid("confirm"), talk._("Confirmer"))])
+                               [Choice(self.cid("confirm"), talk._("Confirmer"))])
         if step in ("done", None):
             return None
         return self._info(talk)
 
     def start(self, talk: Talk, arg: str) -> list[Reply]:
-        talk.state.flow = {"name": NAME}
+        talk.state.flow = {"name": self.name}
         if talk.state.country not in COUNTRY_CODES:
             self._go(talk, "country")
             return [self._ask_country(talk)]
@@ -91,14 +87,14 @@ class ProtectionFlow(StepFlow):
     def _ask_country(self, talk: Talk) -> Reply:
         return self._reply(talk, talk._("De l'aide existe, gratuite et confidentielle. Dans quel "
                                         "pays êtes-vous ?"),
-                           [Choice(cid(f"country:{code}"), talk._(name))
+                           [Choice(self.cid(f"country:{code}"), talk._(name))
                             for code, name in COUNTRIES.items()])
 
     def _info(self, talk: Talk) -> Reply:
         self._go(talk, "info")
         answer = talk.content.answer_for("violence_help", talk.state.country)
         services = answer.message(talk.lang) if answer else ""
-        callback = self._callback_available(talk)
+        callback = talk.repo.callback_available(talk.state.country)
         text = "\n\n".join(part for part in (
             services,
             talk._("C'est gratuit et confidentiel. Vous pouvez revenir ici quand vous voulez. "
@@ -106,12 +102,27 @@ class ProtectionFlow(StepFlow):
             None if callback else talk._("Nous ne pouvons pas encore organiser de rappel d'ici : "
                                          "appelez le numéro ci-dessus."),
         ) if part)
-        choices = [Choice(cid("callback"), talk._("Être rappelé(e)"))] if callback else []
+        choices = [Choice(self.cid("callback"), talk._("Être rappelé(e)"))] if callback else []
         return self._reply(talk, text, choices)
 
-    def _callback_available(self, talk: Talk) -> bool:
-        with store.database().session() as session:
-            return store.callback_available(session, talk.state.country)
+    def _ask_number(self, talk: Talk) -> Reply:
+        self._go(talk, "number")
+        if talk.metadata.get("channel") == "whatsapp":
+            return self._reply(talk, talk._("À quel numéro ?"),
+                               [Choice(self.cid("number:this"), talk._("Ce numéro")),
+                                Choice(self.cid("number:other"), talk._("Un autre numéro"))])
+        return self._reply(talk, talk._("Écrivez le numéro où vous appeler."))
+
+    def _ask_time(self, talk: Talk, number: str) -> Reply:
+        self._go(talk, "time", number=number)
+        return self._reply(talk, talk._("À quel moment ?"),
+                           [Choice(self.cid(f"time:{t}"), self._time_label(talk, t, title=True))
+                            for t in TIMES])
+
+    @staticmethod
+    def _time_label(talk: Talk, slot: str, title: bool = False) -> str:
+        label = talk._(CALLBACK_TIMES[slot])
+        return label[:1].upper() + label[1:] if title else label
 
     # ---- turns -------------------------------------------------------------------------
     def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
@@ -122,75 +133,55 @@ class ProtectionFlow(StepFlow):
             # echoed, never interpreted beyond the exit words.
             word = (turn.text or "").strip().casefold()
             if word in QUICK_EXIT_WORDS:
-                return self._exit(talk)
-            return self._input(talk)
-        step = turn.choice.removeprefix(f"flow:{NAME}:")
-        action, _, arg = step.partition(":")
-        state = self._state(talk)
-        current = state.get("step")
-        if action == "cancel" and current == "done":
-            return self._withdraw(talk)
-        if action == "cancel":
-            return self._cancel(talk)
-        if action == "exit":
-            return self._exit(talk)
-        if action == "input":
-            return self._input(talk)
-        if action == "country" and arg in COUNTRY_CODES:
-            talk.state.country = arg
+                return self._exit(talk, "")
+            return self._input(talk, "")
+        replies = self.dispatch(talk, turn)
+        return replies if replies is not None else self._input(talk, "")
+
+    # ---- button presses (ACTIONS); None: say nothing is kept, ask the step again ---------
+    def _country(self, talk: Talk, arg: str) -> list[Reply] | None:
+        if arg not in COUNTRY_CODES:
+            return None
+        talk.state.country = arg
+        return [self._info(talk)]
+
+    def _callback(self, talk: Talk, arg: str) -> list[Reply]:
+        if not talk.repo.callback_available(talk.state.country):
             return [self._info(talk)]
-        if action == "callback" and not self._callback_available(talk):
-            return [self._info(talk)]
-        if action == "callback":
-            self._go(talk, "consent")
-            return [self._reply(talk, talk._(
-                "Une personne formée peut vous rappeler, gratuitement. Nous gardons seulement le "
-                "numéro et le moment que vous choisissez, rien d'autre. Vous êtes d'accord ?"),
-                [Choice(cid("consent"), talk._("Oui, rappelez-moi"))])]
-        if action == "consent" and current == "consent":
-            return [self._ask_number(talk)]
-        if action == "number" and current == "number":
-            if arg == "this" and talk.metadata.get("channel") == "whatsapp":
-                return [self._ask_time(talk, number="this")]
-            if arg == "other":
-                return [self._reply(talk, talk._("Écrivez le numéro où vous appeler."))]
-            if not arg and self._has_draft(talk):
-                return [self._ask_time(talk, number="typed")]
-            return [self._reply(talk, talk._("Ce n'est pas un numéro de téléphone. Écrivez-le "
-                                             "comme ceci : 76 12 34 56."))]
-        if action == "number":  # a number typed at another step: consent was not given
-            self._drop_draft(talk)
-            return self._input(talk)
-        if action == "time" and arg in TIMES and current == "time":
-            self._go(talk, "confirm", time=arg)
-            return [self._reply(talk, talk._(
-                "Une personne formée vous appellera {when}, au numéro choisi. C'est d'accord ?"
-            ).format(when=self._time_label(talk, arg)),
-                [Choice(cid("confirm"), talk._("Confirmer"))])]
-        if action == "confirm" and current == "confirm":
-            return self._confirm(talk)
-        return self._input(talk)
+        self._go(talk, "consent")
+        return [self._reply(talk, talk._(
+            "Une personne formée peut vous rappeler, gratuitement. Nous gardons seulement le "
+            "numéro et le moment que vous choisissez, rien d'autre. Vous êtes d'accord ?"),
+            [Choice(self.cid("consent"), talk._("Oui, rappelez-moi"))])]
 
-    def _ask_number(self, talk: Talk) -> Reply:
-        self._go(talk, "number")
-        if talk.metadata.get("channel") == "whatsapp":
-            return self._reply(talk, talk._("À quel numéro ?"),
-                               [Choice(cid("number:this"), talk._("Ce numéro")),
-                                Choice(cid("number:other"), talk._("Un autre numéro"))])
-        return self._reply(talk, talk._("Écrivez le numéro où vous appeler."))
+    def _consent(self, talk: Talk, arg: str) -> list[Reply]:
+        return [self._ask_number(talk)]
 
-    def _ask_time(self, talk: Talk, number: str) -> Reply:
-        self._go(talk, "time", number=number)
-        return self._reply(talk, talk._("À quel moment ?"),
-                           [Choice(cid(f"time:{t}"), self._time_label(talk, t, title=True))
-                            for t in TIMES])
+    def _number(self, talk: Talk, arg: str) -> list[Reply]:
+        if arg == "this" and talk.metadata.get("channel") == "whatsapp":
+            return [self._ask_time(talk, number="this")]
+        if arg == "other":
+            return [self._reply(talk, talk._("Écrivez le numéro où vous appeler."))]
+        if not arg and talk.repo.has_callback_draft(talk.sender_id):
+            return [self._ask_time(talk, number="typed")]
+        return [self._reply(talk, talk._("Ce n'est pas un numéro de téléphone. Écrivez-le "
+                                         "comme ceci : 76 12 34 56."))]
 
-    @staticmethod
-    def _time_label(talk: Talk, slot: str, title: bool = False) -> str:
-        label = talk._(CALLBACK_TIMES[slot])
-        return label[:1].upper() + label[1:] if title else label
+    def _number_without_consent(self, talk: Talk, arg: str) -> list[Reply]:
+        """A number typed at another step: consent was not given, it is not kept."""
+        talk.repo.clear_callback_draft(talk.sender_id)
+        return self._input(talk, arg)
 
-    def _input(self, talk: Talk) -> list[Reply]:
+    def _time(self, talk: Talk, arg: str) -> list[Reply] | None:
+        if arg not in TIMES:
+            return None
+        self._go(talk, "confirm", time=arg)
+        return [self._reply(talk, talk._(
+            "Une personne formée vous appellera {when}, au numéro choisi. C'est d'accord ?"
+        ).format(when=self._time_label(talk, arg)),
+            [Choice(self.cid("confirm"), talk._("Confirmer"))])]
+
+    def _input(self, talk: Talk, arg: str) -> list[Reply]:
         """Anything typed: say that nothing is kept, and repeat the current step."""
         note = talk._("Vous n'avez pas besoin de raconter ce qui s'est passé. Ce que vous écrivez "
                       "ici n'est pas gardé.")
@@ -201,63 +192,39 @@ class ProtectionFlow(StepFlow):
         reply.text = f"{note}\n\n{reply.text}"
         return [reply]
 
-    def _has_draft(self, talk: Talk) -> bool:
-        with store.database().session() as session:
-            return peek_callback_draft(session, talk.sender_id) is not None
-
-    def _drop_draft(self, talk: Talk) -> None:
-        if talk.sender_id:
-            with store.database().session() as session:
-                clear_callback_draft(session, talk.sender_id)
-
-    def _confirm(self, talk: Talk) -> list[Reply]:
+    def _confirm(self, talk: Talk, arg: str) -> list[Reply]:
         state = self._state(talk)
-        channel = talk.metadata.get("channel") or "web"
-        with store.database().session() as session:
-            if state.get("number") == "this":
-                encrypted = session.scalar(select(ChannelIdentity.address_encrypted).where(
-                    ChannelIdentity.contact_id == talk.sender_id,
-                    ChannelIdentity.channel == channel))
-                clear_callback_draft(session, talk.sender_id)
-            else:
-                from bot.core.privacy import take_callback_draft
-
-                encrypted = take_callback_draft(session, talk.sender_id)
-            if not encrypted:
-                self._go(talk, "number")
-                return [self._ask_number(talk)]
-            request = store.create_request(
-                session, contact_id=talk.sender_id, category="protection", channel=channel,
-                country=talk.state.country, language=talk.lang, callback_method="phone",
-                callback_contact_encrypted=encrypted, callback_time=state.get("time"))
-            code = request.reference_code
+        request = talk.repo.create_request(
+            contact_id=talk.sender_id, category="protection",
+            channel=talk.metadata.get("channel") or "web",
+            callback_number="channel" if state.get("number") == "this" else "draft",
+            country=talk.state.country, language=talk.lang, callback_time=state.get("time"))
+        if request is None:
+            return [self._ask_number(talk)]
+        code = request.reference_code
         self._go(talk, "done")
         text = talk._("C'est noté. Une personne formée vous appellera. Votre code : {code}.\n"
                       "Pour annuler le rappel, répondez « annuler ».").format(code=code)
-        text += "\n" + code_note(talk, code)
-        return [talk.reply(f"{text}\n\n{clear_chat_help(talk)}",
-                           [Choice(cid("cancel"), talk._("Annuler le rappel"))], sensitive=True)]
+        text += "\n" + self.code_note(talk, code)
+        return [talk.reply(f"{text}\n\n{self.clear_chat_help(talk)}",
+                           [Choice(self.cid("cancel"), talk._("Annuler le rappel"))],
+                           sensitive=True)]
 
-    def _withdraw(self, talk: Talk) -> list[Reply]:
+    def _withdraw(self, talk: Talk, arg: str) -> list[Reply]:
         """"Annuler" right after a call-back was booked: withdraw the consent, erase the number."""
-        if talk.sender_id:
-            with store.database().session() as session:
-                store.withdraw_consent(session, talk.sender_id, "callback")
+        talk.repo.withdraw_callback(talk.sender_id)
         talk.end_flow()
         return [talk.reply(talk._("Le rappel est annulé et votre numéro est effacé. De l'aide "
                                   "reste possible quand vous voulez."))]
 
-    def _cancel(self, talk: Talk) -> list[Reply]:
-        self._drop_draft(talk)
+    def _cancel(self, talk: Talk, arg: str) -> list[Reply]:
+        talk.repo.clear_callback_draft(talk.sender_id)
         talk.end_flow()
         return [talk.reply(talk._("D'accord. Rien n'est enregistré. De l'aide reste possible "
                                   "quand vous voulez."))]
 
-    def _exit(self, talk: Talk) -> list[Reply]:
-        self._drop_draft(talk)
+    def _exit(self, talk: Talk, arg: str) -> list[Reply]:
+        talk.repo.clear_callback_draft(talk.sender_id)
         talk.end_flow()
         return [talk.reply(talk._("Vous êtes sorti(e). Rien n'est enregistré.") + "\n\n"
-                           + clear_chat_help(talk))]
-
-
-FLOW = register_flow(ProtectionFlow(), "violence_help")
+                           + self.clear_chat_help(talk))]

@@ -13,70 +13,36 @@ nothing about what happened.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_flow
+from bot.actions.flows.base import Flow
+from bot.actions.state import COUNTRY_CODES, Turn
 from bot.core.choice_match import yes_no
 from bot.core.messages import Choice, Reply
-from bot.core.privacy import CANCEL_WORDS, clear_callback_draft, peek_callback_draft
-from bot.facts import COUNTRIES, MINER_CATEGORIES
-from bot.store import requests as store
-from bot.store.models import InboxMessage
+from bot.store.requests import LOCALITY_LIMIT, SUMMARY_LIMIT
 
-NAME = "report"
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.actions.dialogue import Talk
+
 # The categories offered, in order; `violence` leads to the protection flow.
 CATEGORIES = ("land_conflict", "extortion", "accident", "pollution", "child_labour", "violence",
               "other")
 
 
-def cid(step: str) -> str:
-    return f"flow:{NAME}:{step}"
-
-
-def category_label(talk: Talk, category: str) -> str:
-    return talk._(MINER_CATEGORIES[category]) if category in MINER_CATEGORIES else category
-
-
-def ask_country(talk: Talk, flow: str, text: str) -> Reply:
-    """A country question that stays inside a flow (the global `country:` choice would not)."""
-    return talk.reply(text, [*(Choice(f"flow:{flow}:country:{code}", talk._(name))
-                               for code, name in COUNTRIES.items()),
-                             Choice(f"flow:{flow}:cancel", talk._("Annuler"))])
-
-
-def cancelled(talk: Talk) -> list[Reply]:
-    if talk.sender_id:
-        with store.database().session() as session:
-            clear_callback_draft(session, talk.sender_id)
-    talk.end_flow()
-    return [talk.reply(talk._("C'est annulé. Rien n'a été envoyé."))]
-
-
-def is_cancel_text(turn: Turn) -> bool:
-    return (turn.text or "").strip().casefold().rstrip(".! ") in CANCEL_WORDS
-
-
-def code_note(talk: Talk, code: str, due_at: datetime | None = None) -> str:
-    """What a reference code is for, said when it is given."""
-    note = talk._("Gardez ce code : il sert à suivre votre demande. Écrivez « statut {code} » "
-                  "pour savoir où elle en est.").format(code=code)
-    if due_at is not None:
-        from bot.i18n import format_date
-
-        note += "\n" + talk._("Un partenaire doit la traiter avant le {date}.").format(
-            date=format_date(due_at.date(), talk.lang, talk.state.country))
-    return note
-
-
-class ReportFlow(StepFlow):
-    name = NAME
+class ReportFlow(Flow):
+    name = "report"
     sends_request = True
+    ACTIONS = {
+        (None, "cancel"): "_cancel", (None, "exit"): "_cancel", (None, "cat"): "_category",
+        ("country", "country"): "_country", ("description", "voice"): "_voice",
+        ("contact", "contact"): "_contact", ("phone", "number"): "_number",
+        ("phone", "input"): "_not_a_number", ("summary", "confirm"): "_confirm",
+    }
 
     def _reply(self, talk: Talk, text: str, choices: list[Choice] | None = None, *,
                sensitive: bool = False) -> Reply:
         choices = list(choices or [])
-        choices.append(Choice(cid("cancel"), talk._("Annuler")))
+        choices.append(Choice(self.cid("cancel"), talk._("Annuler")))
         return talk.reply(text, choices, sensitive=sensitive)
 
     # ---- steps -----------------------------------------------------------------------
@@ -103,19 +69,20 @@ class ReportFlow(StepFlow):
         return self._repeat(talk, self._state(talk).get("step"))
 
     def resume_choice(self, talk: Talk) -> Choice | None:
-        if (talk.state.flow or {}).get("name") != NAME:
+        if not self.is_open(talk):
             return None
-        return Choice(cid("resume"), talk._("Reprendre votre demande"))
+        return Choice(self.cid("resume"), talk._("Reprendre votre demande"))
 
     def start(self, talk: Talk, arg: str) -> list[Reply]:
         # A voice note sent just before choosing "report" belongs to the report too.
         since = datetime.now(timezone.utc) - timedelta(minutes=10)
-        talk.state.flow = {"name": NAME, "step": "category", "since": since.isoformat()}
+        talk.state.flow = {"name": self.name, "step": "category", "since": since.isoformat()}
         return [self._ask_category(talk)]
 
     def _ask_category(self, talk: Talk) -> Reply:
         return self._reply(talk, talk._("Quel est le problème ?"),
-                           [Choice(cid(f"cat:{c}"), category_label(talk, c)) for c in CATEGORIES])
+                           [Choice(self.cid(f"cat:{c}"), self.category_label(talk, c))
+                            for c in CATEGORIES])
 
     def _ask_place(self, talk: Talk) -> Reply:
         self._go(talk, "place")
@@ -126,19 +93,23 @@ class ReportFlow(StepFlow):
         self._go(talk, "description")
         return self._reply(talk, talk._("Décrivez le problème en quelques mots, ou envoyez un "
                                         "message vocal. N'écrivez pas de nom de personne."),
-                           [Choice(cid("voice"), talk._("J'ai envoyé un vocal"))])
+                           [Choice(self.cid("voice"), talk._("J'ai envoyé un vocal"))])
 
     def _ask_contact(self, talk: Talk) -> Reply:
         self._go(talk, "contact")
         return self._reply(talk, talk._("Un partenaire peut-il vous répondre ou vous appeler ?"),
-                           [Choice(cid("contact:here"), talk._("Oui, ici")),
-                            Choice(cid("contact:phone"), talk._("Oui, autre numéro")),
-                            Choice(cid("contact:no"), talk._("Non"))])
+                           [Choice(self.cid("contact:here"), talk._("Oui, ici")),
+                            Choice(self.cid("contact:phone"), talk._("Oui, autre numéro")),
+                            Choice(self.cid("contact:no"), talk._("Non"))])
 
     def _ask_number(self, talk: Talk) -> Reply:
         self._go(talk, "phone")
         # Sensitive: the gateway keeps the typed number out of the inbox, the logs and Rasa.
         return self._reply(talk, talk._("Écrivez le numéro où vous appeler."), sensitive=True)
+
+    def _ask_in_flow_country(self, talk: Talk) -> Reply:
+        self._go(talk, "country")
+        return self.ask_country(talk, talk._("Dans quel pays ?"))
 
     def _summary(self, talk: Talk) -> Reply:
         state = self._state(talk)
@@ -151,25 +122,32 @@ class ReportFlow(StepFlow):
                    "no": talk._("non")}[state.get("contact", "no")]
         text = talk._("Votre demande :\n• {category}\n• Lieu : {place}\n• {description}\n"
                       "• Être contacté(e) : {contact}\nOn l'envoie ?").format(
-            category=category_label(talk, state.get("category", "other")), place=place,
+            category=self.category_label(talk, state.get("category", "other")), place=place,
             description=description, contact=contact)
-        return self._reply(talk, text, [Choice(cid("confirm"), talk._("Envoyer"))])
+        return self._reply(talk, text, [Choice(self.cid("confirm"), talk._("Envoyer"))])
 
-    # ---- turns -------------------------------------------------------------------------
+    # What asks each step again.
+    REPEAT = {"place": _ask_place, "country": _ask_in_flow_country,
+              "description": _ask_description, "contact": _ask_contact,
+              "phone": _ask_number, "summary": _summary}
+
+    def _repeat(self, talk: Talk, step: str | None) -> Reply:
+        ask = self.REPEAT.get(step or "")
+        return ask(self, talk) if ask else self._ask_category(talk)
+
+    # ---- typed turns -------------------------------------------------------------------
     def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
-        state = self._state(talk)
-        step = state.get("step")
+        step = self._state(talk).get("step")
         if turn.intent == "choose" and turn.choice:
-            return self._choice(talk, turn.choice.removeprefix(f"flow:{NAME}:"), step)
+            replies = self.dispatch(talk, turn)
+            return replies if replies is not None else [self._repeat(talk, step)]
         if turn.intent == "menu":
             return None
-        if is_cancel_text(turn):
-            return cancelled(talk)
+        if self.is_cancel_text(turn):
+            return self.cancelled(talk)
         if turn.intent == "violence_help":
             # Never take a description of violence: switch to the protection flow.
-            from bot.actions.flows.protection import FLOW as protection
-
-            return protection.start(talk, "start")
+            return talk.flows.start("protection", talk)
         if step == "place":
             return self._place(talk, turn)
         if turn.intent == "share_location":  # a location sent later: keep it, stay on the step
@@ -178,76 +156,16 @@ class ReportFlow(StepFlow):
                 self._go(talk, step or "category", **values)
             return [self._repeat(talk, step)]
         if step == "description":
-            text = " ".join(original_text(talk, turn.text).split())
+            text = " ".join(turn.original_text.split())
             if not any(ch.isalnum() for ch in text) or yes_no(text):
                 return self.typed(talk, turn)  # "ok", "👍": not a description
-            self._go(talk, "contact", summary=text[:store.SUMMARY_LIMIT])
+            self._go(talk, "contact", summary=text[:SUMMARY_LIMIT])
             return [self._ask_contact(talk)]
         if step == "phone":  # typed text that skipped the gateway's private path: not kept
             return [self._ask_number(talk)]
         # A step with buttons: a typed title, number or yes/no word selects one; anything
         # else keeps the draft and asks again (never the menu: the report would be lost).
         return self.typed(talk, turn)
-
-    def _choice(self, talk: Talk, action: str, step: str | None) -> list[Reply]:
-        action, _, arg = action.partition(":")
-        if action in ("cancel", "exit"):
-            return cancelled(talk)
-        if action == "cat" and arg in CATEGORIES:
-            if arg == "violence":
-                from bot.actions.flows.protection import FLOW as protection
-
-                return protection.start(talk, "start")
-            self._go(talk, "place", category=arg)
-            if self._state(talk).get("locality"):  # named in the first message
-                if talk.state.country not in COUNTRY_CODES:
-                    self._go(talk, "country")
-                    return [ask_country(talk, NAME, talk._("Dans quel pays ?"))]
-                return [self._ask_description(talk)]
-            return [self._ask_place(talk)]
-        if action == "country" and arg in COUNTRY_CODES and step == "country":
-            talk.state.country = arg
-            return [self._ask_description(talk)]
-        if action == "voice" and step == "description":
-            voice = self._voice_notes(talk)
-            if not voice:
-                return [self._reply(talk, talk._("Je n'ai pas encore reçu de message vocal. "
-                                                 "Envoyez-le, puis appuyez ici."),
-                                    [Choice(cid("voice"), talk._("J'ai envoyé un vocal"))])]
-            self._go(talk, "contact", voice=voice)
-            return [self._ask_contact(talk)]
-        if action == "contact" and arg in ("here", "no") and step == "contact":
-            self._go(talk, "summary", contact=arg)
-            return [self._summary(talk)]
-        if action == "contact" and arg == "phone" and step == "contact":
-            return [self._ask_number(talk)]
-        if action == "number" and step == "phone":
-            with store.database().session() as session:
-                has_number = peek_callback_draft(session, talk.sender_id) is not None
-            if has_number:
-                self._go(talk, "summary", contact="phone")
-                return [self._summary(talk)]
-        if action in ("number", "input") and step == "phone":
-            return [self._reply(talk, talk._("Ce n'est pas un numéro de téléphone. Écrivez-le "
-                                             "comme ceci : 76 12 34 56."), sensitive=True)]
-        if action == "confirm" and step == "summary":
-            return self._confirm(talk)
-        return [self._repeat(talk, step)]
-
-    def _repeat(self, talk: Talk, step: str | None) -> Reply:
-        if step == "place":
-            return self._ask_place(talk)
-        if step == "country":
-            return ask_country(talk, NAME, talk._("Dans quel pays ?"))
-        if step == "description":
-            return self._ask_description(talk)
-        if step == "contact":
-            return self._ask_contact(talk)
-        if step == "phone":
-            return self._ask_number(talk)
-        if step == "summary":
-            return self._summary(talk)
-        return self._ask_category(talk)
 
     def _place(self, talk: Talk, turn: Turn) -> list[Reply]:
         values: dict = {}
@@ -256,7 +174,7 @@ class ReportFlow(StepFlow):
             if not values:
                 return [self._ask_place(talk)]
         else:
-            typed = " ".join(original_text(talk, turn.text).split())
+            typed = " ".join(turn.original_text.split())
             if not typed:
                 return [self._ask_place(talk)]
             # The NLU's place entity first ("à Kéniéba, derrière le marché"), then the words.
@@ -267,14 +185,13 @@ class ReportFlow(StepFlow):
                 values.update(locality=place.name, cluster=place.cluster)
                 talk.state.country = talk.state.country or place.country
             else:
-                values.update(locality=typed[:store.LOCALITY_LIMIT])
+                values.update(locality=typed[:LOCALITY_LIMIT])
                 country = turn.entities.get("country")  # "un village au Sénégal"
                 if country in COUNTRY_CODES and talk.state.country not in COUNTRY_CODES:
                     talk.state.country = country
         self._go(talk, "place", **values)
         if talk.state.country not in COUNTRY_CODES:
-            self._go(talk, "country")
-            return [ask_country(talk, NAME, talk._("Dans quel pays ?"))]
+            return [self._ask_in_flow_country(talk)]
         return [self._ask_description(talk)]
 
     def _location_values(self, talk: Talk, turn: Turn) -> dict:
@@ -290,59 +207,79 @@ class ReportFlow(StepFlow):
             talk.state.country = talk.state.country or near.country
         return values
 
+    # ---- button presses (ACTIONS); None: ask the step again --------------------------------
+    def _cancel(self, talk: Talk, arg: str) -> list[Reply]:
+        return self.cancelled(talk)
+
+    def _category(self, talk: Talk, arg: str) -> list[Reply] | None:
+        if arg not in CATEGORIES:
+            return None
+        if arg == "violence":
+            return talk.flows.start("protection", talk)
+        self._go(talk, "place", category=arg)
+        if self._state(talk).get("locality"):  # named in the first message
+            if talk.state.country not in COUNTRY_CODES:
+                return [self._ask_in_flow_country(talk)]
+            return [self._ask_description(talk)]
+        return [self._ask_place(talk)]
+
+    def _country(self, talk: Talk, arg: str) -> list[Reply] | None:
+        if arg not in COUNTRY_CODES:
+            return None
+        talk.state.country = arg
+        return [self._ask_description(talk)]
+
+    def _voice(self, talk: Talk, arg: str) -> list[Reply]:
+        voice = self._voice_notes(talk)
+        if not voice:
+            return [self._reply(talk, talk._("Je n'ai pas encore reçu de message vocal. "
+                                             "Envoyez-le, puis appuyez ici."),
+                                [Choice(self.cid("voice"), talk._("J'ai envoyé un vocal"))])]
+        self._go(talk, "contact", voice=voice)
+        return [self._ask_contact(talk)]
+
+    def _contact(self, talk: Talk, arg: str) -> list[Reply] | None:
+        if arg == "phone":
+            return [self._ask_number(talk)]
+        if arg not in ("here", "no"):
+            return None
+        self._go(talk, "summary", contact=arg)
+        return [self._summary(talk)]
+
+    def _number(self, talk: Talk, arg: str) -> list[Reply]:
+        if talk.repo.has_callback_draft(talk.sender_id):
+            self._go(talk, "summary", contact="phone")
+            return [self._summary(talk)]
+        return self._not_a_number(talk, arg)
+
+    def _not_a_number(self, talk: Talk, arg: str) -> list[Reply]:
+        return [self._reply(talk, talk._("Ce n'est pas un numéro de téléphone. Écrivez-le "
+                                         "comme ceci : 76 12 34 56."), sensitive=True)]
+
     def _voice_notes(self, talk: Talk) -> list[int]:
         """Voice notes and photos the user sent since the report started."""
-        if not talk.sender_id:
-            return []
         since = self._state(talk).get("since")
-        query = select(InboxMessage.id).where(InboxMessage.contact_id == talk.sender_id,
-                                              InboxMessage.kind.in_(("voice", "media")))
-        if since:
-            query = query.where(InboxMessage.received_at >= datetime.fromisoformat(since))
-        with store.database().session() as session:
-            return list(session.scalars(query.order_by(InboxMessage.id)))[-5:]
+        return talk.repo.media_since(talk.sender_id,
+                                     datetime.fromisoformat(since) if since else None)
 
-    def _confirm(self, talk: Talk) -> list[Reply]:
+    def _confirm(self, talk: Talk, arg: str) -> list[Reply]:
         state = self._state(talk)
-        contact = state.get("contact", "no")
-        method = {"here": "channel", "phone": "phone"}.get(contact)
+        method = {"here": "channel", "phone": "phone"}.get(state.get("contact", "no"))
         attachments = sorted(set(state.get("voice") or []) | set(self._voice_notes(talk)))
-        with store.database().session() as session:
-            encrypted = None
-            if method == "phone":
-                from bot.core.privacy import take_callback_draft
-
-                encrypted = take_callback_draft(session, talk.sender_id)
-                if encrypted is None:
-                    return [self._ask_number(talk)]
-            request = store.create_request(
-                session, contact_id=talk.sender_id, category=state.get("category", "other"),
-                channel=talk.metadata.get("channel") or "web",
-                country=state.get("country") or talk.state.country,
-                language=talk.lang, cluster=state.get("cluster"), locality=state.get("locality"),
-                latitude=state.get("lat"), longitude=state.get("lon"),
-                summary=state.get("summary"), attachments=attachments or None,
-                callback_method=method, callback_contact_encrypted=encrypted)
-            code, due_at = request.reference_code, request.due_at
+        request = talk.repo.create_request(
+            contact_id=talk.sender_id, category=state.get("category", "other"),
+            channel=talk.metadata.get("channel") or "web",
+            callback_number="draft" if method == "phone" else None, callback_method=method,
+            country=state.get("country") or talk.state.country,
+            language=talk.lang, cluster=state.get("cluster"), locality=state.get("locality"),
+            latitude=state.get("lat"), longitude=state.get("lon"),
+            summary=state.get("summary"), attachments=attachments or None)
+        if request is None:  # the typed number is gone: ask it again
+            return [self._ask_number(talk)]
         talk.end_flow()
+        code = request.reference_code
         text = talk._("Demande envoyée. Votre code : {code}").format(code=code)
-        return [talk.reply(f"{text}\n{code_note(talk, code, due_at)}")]
-
-
-def original_text(talk: Talk, fallback: str | None) -> str:
-    """What the user typed, as typed: Rasa sees the normalized text (lower case, no accents);
-    a partner should read the original. The message being answered is the contact's oldest
-    pending one (the gateway answers a contact's messages in order)."""
-    if talk.sender_id:
-        with store.database().session() as session:
-            text = session.scalar(
-                select(InboxMessage.text).where(InboxMessage.contact_id == talk.sender_id,
-                                                InboxMessage.status == "pending",
-                                                InboxMessage.kind == "text")
-                .order_by(InboxMessage.id).limit(1))
-        if text:
-            return text
-    return fallback or ""
+        return [talk.reply(f"{text}\n{self.code_note(talk, code, request.due_at)}")]
 
 
 def _resolve(name: str, country: str | None):
@@ -362,6 +299,3 @@ def _nearest_place(lat: float, lon: float):
     except ImportError:  # pragma: no cover - the gazetteer ships with the NLU data
         return None
     return nearest_place(lat, lon)
-
-
-FLOW = register_flow(ReportFlow(), "report_problem")

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from bot.actions.dialogue import Talk, Turn, register_flow
-from bot.actions.flows.report import cancelled, category_label, is_cancel_text
+from bot.actions.flows.base import Flow
+from bot.actions.state import Turn
 from bot.core.messages import Choice, Reply
 from bot.core.notify import status_label
 from bot.i18n import N_, format_date
 from bot.store import requests as store
 
-NAME = "status"
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.actions.dialogue import Talk
+
 # A code inside a sentence: country, optional separator, 6 characters of the code alphabet.
 _CODE_IN_TEXT = re.compile(
     rf"(?<![A-Za-z0-9])(ML|GN|SN|XX)[\s._–—-]*([{store.CODE_ALPHABET}]{{{store.CODE_LENGTH}}})"
@@ -43,12 +46,9 @@ def find_reference_code(text: str | None) -> str | None:
     return store.normalize_reference_code(match.group(1) + match.group(2))
 
 
-def cid(step: str) -> str:
-    return f"flow:{NAME}:{step}"
-
-
-class StatusFlow:
-    name = NAME
+class StatusFlow(Flow):
+    name = "status"
+    ACTIONS = {(None, "ref"): "_show", (None, "cancel"): "_cancel", (None, "exit"): "_cancel"}
 
     def claim(self, talk: Talk, turn: Turn) -> list[Reply] | None:
         """A typed code is answered at once (a disclosure never: it goes to protection)."""
@@ -62,13 +62,10 @@ class StatusFlow:
         return self._show(talk, code) if code else self.start(talk, "start")
 
     def start(self, talk: Talk, arg: str) -> list[Reply]:
-        talk.state.flow = {"name": NAME, "step": "code"}
-        mine = []
-        if talk.sender_id:
-            with store.database().session() as session:
-                mine = [r.reference_code for r in store.requests_of(session, talk.sender_id)]
-        choices = [Choice(cid(f"ref:{code}"), code) for code in mine]
-        choices.append(Choice(cid("cancel"), talk._("Annuler")))
+        talk.state.flow = {"name": self.name, "step": "code"}
+        mine = talk.repo.request_codes(talk.sender_id)
+        choices = [Choice(self.cid(f"ref:{code}"), code) for code in mine]
+        choices.append(Choice(self.cid("cancel"), talk._("Annuler")))
         text = talk._("Écrivez le code de votre demande (par exemple ML-7KQ4XR).")
         if mine:
             text = talk._("Choisissez votre demande, ou écrivez son code.")
@@ -76,57 +73,52 @@ class StatusFlow:
 
     def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
         if turn.intent == "choose" and turn.choice:
-            action, _, arg = turn.choice.removeprefix(f"flow:{NAME}:").partition(":")
-            if action == "ref":
-                return self._show(talk, arg)
-            if action in ("cancel", "exit"):
-                return cancelled(talk)
-            return self.start(talk, "start")
+            replies = self.dispatch(talk, turn)
+            return replies if replies is not None else self.start(talk, "start")
         if turn.intent == "menu":
             return None
-        if is_cancel_text(turn):
-            return cancelled(talk)
+        if self.is_cancel_text(turn):
+            return self.cancelled(talk)
         code = find_reference_code(turn.text) or store.normalize_reference_code(turn.text)
         if code is None:
             if turn.intent not in (None, "nlu_fallback", "out_of_scope", "inform", "check_status"):
                 return None  # a new question: let the dialogue answer it
             return [talk.reply(talk._("Ce n'est pas un code. Un code ressemble à ML-7KQ4XR."),
-                               [Choice(cid("cancel"), talk._("Annuler"))])]
+                               [Choice(self.cid("cancel"), talk._("Annuler"))])]
         return self._show(talk, code)
 
+    def _cancel(self, talk: Talk, arg: str) -> list[Reply]:
+        return self.cancelled(talk)
+
     def _show(self, talk: Talk, code: str) -> list[Reply]:
-        with store.database().session() as session:
-            request = store.find_for_contact(session, code, talk.sender_id)
-            if request is None:
-                # Same answer whether the code does not exist or belongs to someone else.
-                return [talk.reply(talk._("Je ne trouve pas de demande {code} faite depuis ce "
-                                          "téléphone.").format(code=code),
-                                   [Choice(cid("cancel"), talk._("Annuler"))])]
-            text = talk._("Demande {code} ({category}) : {status}.").format(
-                code=request.reference_code, category=category_label(talk, request.category),
-                status=status_label(talk._, request.status))
-            if request.status in STATUS_MEANINGS:
-                text += "\n" + talk._(STATUS_MEANINGS[request.status])
-            choices = []
-            due = request.due_at
-            if due is not None and request.status in ("new", "assigned", "in_progress"):
-                if due.tzinfo is None:
-                    due = due.replace(tzinfo=timezone.utc)
-                date = format_date(due.date(), talk.lang, talk.state.country)
-                if due >= datetime.now(timezone.utc):
-                    text += "\n" + talk._("Réponse prévue avant le {date}.").format(date=date)
-                else:
-                    text += "\n" + talk._("La réponse était prévue avant le {date} : elle a du "
-                                          "retard. Vous pouvez parler à une personne.").format(
-                        date=date)
-                    choices.append(Choice("flow:talk:start", talk._("Parler à une personne")))
-            if request.status == "resolved":
+        request = talk.repo.find_request(talk.sender_id, code)
+        if request is None:
+            # Same answer whether the code does not exist or belongs to someone else.
+            return [talk.reply(talk._("Je ne trouve pas de demande {code} faite depuis ce "
+                                      "téléphone.").format(code=code),
+                               [Choice(self.cid("cancel"), talk._("Annuler"))])]
+        text = talk._("Demande {code} ({category}) : {status}.").format(
+            code=request.reference_code, category=self.category_label(talk, request.category),
+            status=status_label(talk._, request.status))
+        if request.status in STATUS_MEANINGS:
+            text += "\n" + talk._(STATUS_MEANINGS[request.status])
+        choices = []
+        due = request.due_at
+        if due is not None and request.status in ("new", "assigned", "in_progress"):
+            if due.tzinfo is None:
+                due = due.replace(tzinfo=timezone.utc)
+            date = format_date(due.date(), talk.lang, talk.state.country)
+            if due >= datetime.now(timezone.utc):
+                text += "\n" + talk._("Réponse prévue avant le {date}.").format(date=date)
+            else:
+                text += "\n" + talk._("La réponse était prévue avant le {date} : elle a du "
+                                      "retard. Vous pouvez parler à une personne.").format(
+                    date=date)
                 choices.append(Choice("flow:talk:start", talk._("Parler à une personne")))
-            if request.partner_message:
-                text += "\n" + talk._("Dernier message du partenaire : « {message} »").format(
-                    message=request.partner_message)
+        if request.status == "resolved":
+            choices.append(Choice("flow:talk:start", talk._("Parler à une personne")))
+        if request.partner_message:
+            text += "\n" + talk._("Dernier message du partenaire : « {message} »").format(
+                message=request.partner_message)
         talk.end_flow()
         return [talk.reply(text, choices)]
-
-
-FLOW = register_flow(StatusFlow(), "check_status")

@@ -9,48 +9,28 @@ recorded (`share_conversation`).
 
 from __future__ import annotations
 
-import re
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from bot.actions.dialogue import COUNTRY_CODES, StepFlow, Talk, Turn, register_flow
-from bot.actions.flows.report import ask_country, cancelled, code_note, is_cancel_text
+from bot.actions.flows.base import Flow
+from bot.actions.state import COUNTRY_CODES, Turn
 from bot.core.messages import Choice, Reply
-from bot.store import requests as store
-from bot.store.models import InboxMessage
 
-NAME = "talk"
-SHARE_LIMIT = 3
-_NOT_WORTH_SHARING = re.compile(r"^\s*(\d{1,2}|menu|ok|oui|non|merci)?\s*[.!?]*\s*$", re.I)
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.actions.dialogue import Talk
 
 
-def cid(step: str) -> str:
-    return f"flow:{NAME}:{step}"
-
-
-def shareable_messages(contact_id: str | None, limit: int = SHARE_LIMIT) -> list[tuple[int, str]]:
-    """The contact's last typed messages that are worth sharing (none from sensitive steps:
-    those have no text)."""
-    if not contact_id:
-        return []
-    with store.database().session() as session:
-        rows = session.execute(
-            select(InboxMessage.id, InboxMessage.text)
-            .where(InboxMessage.contact_id == contact_id, InboxMessage.kind == "text",
-                   InboxMessage.text.is_not(None), InboxMessage.status == "done")
-            .order_by(InboxMessage.id.desc()).limit(limit * 3)).all()
-    kept = [(row.id, " ".join(row.text.split())[:200]) for row in rows
-            if not _NOT_WORTH_SHARING.match(row.text)]
-    return list(reversed(kept[:limit]))
-
-
-class TalkFlow(StepFlow):
-    name = NAME
+class TalkFlow(Flow):
+    name = "talk"
     sends_request = True
+    ACTIONS = {
+        (None, "cancel"): "cancelled_by_button", (None, "exit"): "cancelled_by_button",
+        ("share", "share"): "_share", ("share", "send"): "_send",
+        ("country", "country"): "_country",
+    }
 
     def start_with(self, talk: Talk, turn: Turn) -> list[Reply]:
         """A country (or a place) named in the message is not asked again."""
-        country = (turn.entities.get("country") or talk._country_of_place(
+        country = (turn.entities.get("country") or talk.country_of_place(
             turn.entities.get("place")) or talk.country_in_text(turn.text))
         if country in COUNTRY_CODES and talk.state.country not in COUNTRY_CODES:
             talk.state.country = country
@@ -58,73 +38,73 @@ class TalkFlow(StepFlow):
 
     def ask_again(self, talk: Talk) -> Reply | None:
         if self._state(talk).get("step") == "country":
-            return ask_country(talk, NAME, talk._("Dans quel pays êtes-vous ?"))
+            return self.ask_country(talk, talk._("Dans quel pays êtes-vous ?"))
         return self.start(talk, "start")[0]
 
     def resume_choice(self, talk: Talk) -> Choice | None:
-        if (talk.state.flow or {}).get("name") != NAME:
+        if not self.is_open(talk):
             return None
-        return Choice(cid("resume"), talk._("Reprendre votre demande"))
+        return Choice(self.cid("resume"), talk._("Reprendre votre demande"))
 
     def start(self, talk: Talk, arg: str) -> list[Reply]:
-        messages = shareable_messages(talk.sender_id)
-        talk.state.flow = {"name": NAME, "step": "share", "messages": [m[0] for m in messages]}
-        cancel = Choice(cid("cancel"), talk._("Annuler"))
+        messages = talk.repo.shareable_messages(talk.sender_id)
+        talk.state.flow = {"name": self.name, "step": "share",
+                           "messages": [m[0] for m in messages]}
+        cancel = Choice(self.cid("cancel"), talk._("Annuler"))
         if not messages:
             return [talk.reply(talk._("Une personne d'une organisation partenaire peut vous "
                                       "répondre ici. On lui envoie votre demande ?"),
-                               [Choice(cid("send"), talk._("Oui, envoyer")), cancel])]
+                               [Choice(self.cid("send"), talk._("Oui, envoyer")), cancel])]
         lines = "\n".join(f"« {text} »" for _, text in messages)
         text = talk._("Une personne d'une organisation partenaire peut vous répondre ici. "
                       "Voulez-vous lui montrer vos derniers messages ?\n{messages}").format(
             messages=lines)
-        return [talk.reply(text, [Choice(cid("share"), talk._("Oui, les montrer")),
-                                  Choice(cid("send"), talk._("Non, sans eux")), cancel])]
+        return [talk.reply(text, [Choice(self.cid("share"), talk._("Oui, les montrer")),
+                                  Choice(self.cid("send"), talk._("Non, sans eux")), cancel])]
 
     def handle(self, talk: Talk, turn: Turn) -> list[Reply] | None:
-        state = self._state(talk)
         if turn.intent != "choose" or not turn.choice:
-            if is_cancel_text(turn):
-                return cancelled(talk)
+            if self.is_cancel_text(turn):
+                return self.cancelled(talk)
             if turn.intent == "menu":
                 return None
             # "oui", "ok envoie", "waaw": the buttons' answer; anything else asks again.
             return self.typed(talk, turn)
-        action, _, arg = turn.choice.removeprefix(f"flow:{NAME}:").partition(":")
-        if action in ("cancel", "exit"):
-            return cancelled(talk)
-        if action in ("share", "send") and state.get("step") == "share":
-            talk.state.flow = {**state, "step": "country", "share": action == "share"}
-            if talk.state.country not in COUNTRY_CODES:
-                return [ask_country(talk, NAME, talk._("Dans quel pays êtes-vous ?"))]
-            return self._create(talk)
-        if action == "country" and arg in COUNTRY_CODES and state.get("step") == "country":
-            talk.state.country = arg
-            return self._create(talk)
-        return self.start(talk, "start")
+        replies = self.dispatch(talk, turn)
+        return replies if replies is not None else self.start(talk, "start")
+
+    # ---- button presses (ACTIONS) ------------------------------------------------------
+    def cancelled_by_button(self, talk: Talk, arg: str) -> list[Reply]:
+        return self.cancelled(talk)
+
+    def _share(self, talk: Talk, arg: str) -> list[Reply]:
+        return self._agree(talk, share=True)
+
+    def _send(self, talk: Talk, arg: str) -> list[Reply]:
+        return self._agree(talk, share=False)
+
+    def _agree(self, talk: Talk, *, share: bool) -> list[Reply]:
+        self._go(talk, "country", share=share)
+        if talk.state.country not in COUNTRY_CODES:
+            return [self.ask_country(talk, talk._("Dans quel pays êtes-vous ?"))]
+        return self._create(talk)
+
+    def _country(self, talk: Talk, arg: str) -> list[Reply] | None:
+        if arg not in COUNTRY_CODES:
+            return None
+        talk.state.country = arg
+        return self._create(talk)
 
     def _create(self, talk: Talk) -> list[Reply]:
         state = self._state(talk)
-        share = bool(state.get("share"))
-        summary = None
-        if share and state.get("messages"):
-            with store.database().session() as session:
-                rows = session.execute(select(InboxMessage.id, InboxMessage.text).where(
-                    InboxMessage.id.in_(state["messages"]),
-                    InboxMessage.contact_id == talk.sender_id)).all()
-            texts = {row.id: " ".join((row.text or "").split()) for row in rows}
-            summary = "\n".join(texts[i] for i in state["messages"] if texts.get(i)) or None
-        with store.database().session() as session:
-            request = store.create_request(
-                session, contact_id=talk.sender_id, category="talk_to_person",
-                channel=talk.metadata.get("channel") or "web", country=talk.state.country,
-                language=talk.lang, summary=summary, callback_method="channel",
-                share_conversation=share and summary is not None)
-            code, due_at = request.reference_code, request.due_at
+        shared = list(state.get("messages") or []) if state.get("share") else None
+        request = talk.repo.create_request(
+            contact_id=talk.sender_id, category="talk_to_person",
+            channel=talk.metadata.get("channel") or "web", shared_messages=shared,
+            country=talk.state.country, language=talk.lang, callback_method="channel")
+        assert request is not None  # no call-back number is asked for
         talk.end_flow()
         text = talk._("C'est envoyé. Une personne vous répondra ici. Votre code : "
-                      "{code}").format(code=code)
-        return [talk.reply(f"{text}\n{code_note(talk, code, due_at)}")]
-
-
-FLOW = register_flow(TalkFlow(), "talk_to_person")
+                      "{code}").format(code=request.reference_code)
+        note = self.code_note(talk, request.reference_code, request.due_at)
+        return [talk.reply(f"{text}\n{note}")]

@@ -259,10 +259,10 @@ def _penalty(keyed: str, act: _Match | None, hits: dict[str, list[_Match]],
             continue  # a person acts, or the words say it all ("violée", "menace de mort")
         if act is not None and negative.start <= act.end and negative.end >= act.start:
             continue  # the thing is part of the act ("lancé des pierres")
-        if act is not None and negative.start > act.end:  # after the act: its object?
-            if negative.start - act.end > NEAR or any(
-                    p.search(keyed[:negative.at]) for p in lex.not_agent_before):
-                continue
+        if act is not None and negative.start > act.end and (  # after the act: its object?
+                negative.start - act.end > NEAR
+                or any(p.search(keyed[:negative.at]) for p in lex.not_agent_before)):
+            continue
         applies.append(negative)
     return _strongest(applies)
 

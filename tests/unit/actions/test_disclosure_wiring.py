@@ -29,7 +29,7 @@ def ids(replies) -> list[str]:
 
 
 def protection_first_reply(country: str = "ML"):
-    from bot.actions.dialogue import FLOWS
+    from bot.actions.flows import REGISTRY as FLOWS
 
     return FLOWS["protection"].start(Talk(State(country=country)), "start")
 

@@ -3,10 +3,7 @@ never given twice without saying what else can help."""
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
-
 from bot.actions.dialogue import State, Talk, Turn
-from bot.actions.dispatch import returning_after_pause
 
 
 def ids(replies) -> list[str]:
@@ -67,23 +64,3 @@ def test_the_same_answer_twice_says_what_else_can_help():
     assert third[0].text == first[0].text
 
 
-def tracker(events) -> Tracker:
-    return Tracker("c1", {}, {"intent": {"name": "greet"}, "text": "bonjour"}, events, False,
-                   None, {}, "action_listen")
-
-
-def user(ts: float) -> dict:
-    return {"event": "user", "timestamp": ts, "text": "x"}
-
-
-def test_returning_after_a_pause_is_told_by_the_tracker():
-    start = {"event": "session_started", "timestamp": 0}
-    carried = {"event": "slot", "name": "language", "value": "fr", "timestamp": 0}
-    # A first visit: a session with no slot carried over.
-    assert not returning_after_pause(tracker([start, user(1)]))
-    # A new session after an hour of silence, slots carried over.
-    assert returning_after_pause(tracker([start, carried, user(5000)]))
-    # Within a session.
-    assert not returning_after_pause(tracker([start, carried, user(1), user(60)]))
-    # A whole history: the previous message is more than an hour old.
-    assert returning_after_pause(tracker([start, user(1), user(1 + 3700)]))

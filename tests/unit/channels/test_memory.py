@@ -1,5 +1,5 @@
 """The in-memory channel (bot/channels/memory.py), with the real gateway, store and dialogue
-behind it: Rasa's REST API is `InProcessRasa`, which runs our real actions with a keyword NLU.
+behind it: Rasa's NLU is `KeywordNLU`, a keyword table.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from bot.core.messages import Channel, Location
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
 from bot.store.models import OutboxMessage
-from tests.fakes.action_rasa import InProcessRasa
-from tests.fakes.harness import make_settings
+from bot.testing.harness import make_settings
+from bot.testing.rasa import KeywordNLU
 
 ADDRESS = "+22376000001"
 
@@ -26,7 +26,7 @@ async def gateway(tmp_path):
     settings = make_settings(tmp_path, "http://rasa.test", ack_after_seconds=60.0)
     db = Database(settings.database_url)
     db.upgrade()
-    rasa = InProcessRasa()
+    rasa = KeywordNLU()
     http = httpx.AsyncClient(transport=rasa.transport())
     yield Gateway(settings, db, RasaClient("http://rasa.test", http))
     await http.aclose()

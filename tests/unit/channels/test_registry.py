@@ -16,7 +16,7 @@ from bot.channels.web import WebChat
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.core.gateway import SendError
 from bot.core.messages import Channel, Reply
-from tests.fakes.harness import make_settings
+from bot.testing.harness import make_settings
 
 EVERY_CHANNEL = {"web_chat_enabled": True, "telegram_bot_token": "123456:TEST-token",
                  "whatsapp_access_token": "token", "whatsapp_phone_number_id": "1055"}

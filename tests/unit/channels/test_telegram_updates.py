@@ -13,7 +13,7 @@ from bot.channels import render
 from bot.channels.telegram import TelegramChannel, update_to_inbound
 from bot.core.gateway import SendError
 from bot.core.messages import Choice, InboundKind, Location, Reply
-from tests.fakes.telegram_api import callback_update, message_update, text_update, voice_update
+from bot.testing.telegram_api import callback_update, message_update, text_update, voice_update
 
 # PTB itself reads RetryAfter.retry_after while building the error (v22.2 transition warning).
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -21,13 +21,15 @@ from starlette.testclient import TestClient
 from bot.channels import web
 from bot.config import ROOT, load_settings, replace
 from bot.core.gateway import Gateway
-from bot.core.messages import Channel
+from bot.core.messages import Channel, Reply
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
 from bot.store.models import InboxMessage
 
 
 class FakeRasa:
+    """Rasa's NLU (/status, /model/parse) and, standing in for the dialogue, an echo."""
+
     def __init__(self):
         self.up = True
         self.received: list[dict] = []
@@ -36,11 +38,14 @@ class FakeRasa:
         if not self.up:
             raise httpx.ConnectError("connection refused", request=request)
         if request.method == "GET":
-            return httpx.Response(200, json={"status": "ok"})
-        body = json.loads(request.content)
-        self.received.append(body)
-        return httpx.Response(200, json=[{"recipient_id": body["sender"],
-                                          "custom": {"text": f"echo {body['message']}"}}])
+            return httpx.Response(200, json={"model_file": "nlu.tar.gz"})
+        text = json.loads(request.content)["text"]
+        return httpx.Response(200, json={"text": text, "entities": [],
+                                         "intent": {"name": "greet", "confidence": 0.9}})
+
+    def respond(self, contact_id, slots, understood):
+        self.received.append({"message": understood.text})
+        return [Reply(f"echo {understood.text}")], slots
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +68,7 @@ def running(tmp_path: Path, rasa: FakeRasa | None = None, **overrides):
     rasa = rasa or FakeRasa()
     gateway = Gateway(settings, db, RasaClient(
         "http://rasa.test", httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))))
+    gateway.inbox.answerer.dialogue = rasa
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -76,13 +82,14 @@ def running(tmp_path: Path, rasa: FakeRasa | None = None, **overrides):
     try:
         with TestClient(app) as client:
             client.gateway, client.db, client.rasa = gateway, db, rasa
+            client.waiters = web.Waiters(gateway)
             yield client
     finally:
         db.dispose()
 
 
 def inbox_of(client, sender: str) -> list[InboxMessage]:
-    contact_id = client.gateway.find_contact(Channel.WEB, sender)
+    contact_id = client.waiters.find_contact(Channel.WEB, sender)
     with client.db.session() as session:
         rows = session.query(InboxMessage).where(InboxMessage.contact_id == contact_id).all()
         session.expunge_all()
@@ -146,7 +153,7 @@ def test_a_client_cannot_speak_as_or_read_another_sender(tmp_path):
         rasa.up = True
         client.gateway.rasa_up = False
         for _ in range(100):
-            if not client.gateway.has_pending(client.gateway.find_contact(Channel.WEB,
+            if not client.waiters.has_pending(client.waiters.find_contact(Channel.WEB,
                                                                           victim["sender"])):
                 break
             time.sleep(0.05)

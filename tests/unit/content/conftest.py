@@ -45,7 +45,8 @@ def small_tree() -> dict[str, dict]:
     ]
     return {
         "answers/base.yml": {"answers": answers},
-        "menus.yml": {"menus": menus, "choices": [{"id": "flow:report:start", "title": {"fr": "Demander"}}]},
+        "menus.yml": {"menus": menus,
+                      "choices": [{"id": "flow:report:start", "title": {"fr": "Demander"}}]},
     }
 
 

@@ -133,7 +133,8 @@ def test_accident_and_pit_safety_give_one_rule_on_collapsed_or_flooded_pits(cont
 
 def test_every_unchecked_number_carries_its_last_checked_note(content):
     with_numbers = [a for a in content.answers.values() if a.contacts]
-    assert {"ml_violence_help", "gn_violence_help", "sn_violence_help"} <= {a.id for a in with_numbers}
+    helps = {"ml_violence_help", "gn_violence_help", "sn_violence_help"}
+    assert helps <= {a.id for a in with_numbers}
     for answer in with_numbers:
         if any(c.last_checked is None for c in answer.contacts):
             assert answer.to_verify, answer.id

@@ -116,7 +116,8 @@ def test_first_aid_points_to_the_health_centre_and_invents_no_number(content):
     text = full_text(answer)
     assert "centre de santé" in answer.text("fr").short
     assert "cyanure" in answer.text("fr").more and "bouche-à-bouche" in answer.text("fr").more
-    assert "n'entrez jamais dans un puits effondré, inondé ou abandonné" in answer.text("fr").short.lower()
+    never = "n'entrez jamais dans un puits effondré, inondé ou abandonné"
+    assert never in answer.text("fr").short.lower()
     assert not re.search(r"\b\d{2,}\b", text)  # no phone number, no dose
     assert not answer.contacts
 

@@ -76,7 +76,8 @@ def test_country_facts(content):
 
 def test_group_forms(content):
     coop = content.answer("form_cooperative").text("fr").short
-    assert "5 membres" in coop and "15 membres" in coop and "Registre des sociétés coopératives" in coop
+    assert "5 membres" in coop and "15 membres" in coop
+    assert "Registre des sociétés coopératives" in coop
     gie = content.answer("form_gie").text("fr")
     assert "2 membres" in gie.short and "RCCM" in gie.short and "biens personnels" in gie.short
 
@@ -89,7 +90,8 @@ def test_borax_field_trial_figures(content):
 def test_more_mercury_never_gives_a_dosage(content):
     answer = content.answer("more_mercury")
     text = answer.text("fr").short + (answer.text("fr").more or "")
-    assert not re.search(r"\d+([.,]\d+)?\s*(g|kg|mg|ml|cl|l|litres?|grammes?|gouttes?)\b", text, re.I)
+    dose = r"\d+([.,]\d+)?\s*(g|kg|mg|ml|cl|l|litres?|grammes?|gouttes?)\b"
+    assert not re.search(dose, text, re.I)
     assert "borax" in text and "gravité" in text
     assert answer.related[0] == "answer:borax_smelting"
 
@@ -151,9 +153,11 @@ def test_local_language_texts_are_drafts(content):
 
 
 def test_bambara_drafts_for_the_most_asked(content):
-    for answer_id in ("ml_authorisation", "ml_seasonal_closure", "mercury_health", "ml_violence_help"):
+    for answer_id in ("ml_authorisation", "ml_seasonal_closure", "mercury_health",
+                      "ml_violence_help"):
         bm = content.answer(answer_id).text("bm")
-        assert bm.lang == "bm" and bm.status == "draft" and bm.short != content.answer(answer_id).text("fr").short
+        assert bm.lang == "bm" and bm.status == "draft"
+        assert bm.short != content.answer(answer_id).text("fr").short
     assert content.menu("main").text("bm").lang == "bm"
 
 

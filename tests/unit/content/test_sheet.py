@@ -42,7 +42,7 @@ def edit_rows(sheet: Path, match: dict[str, str], **changes: str) -> int:
     header = [c.value for c in ws[1]]
     count = 0
     for row in ws.iter_rows(min_row=2):
-        values = {h: c.value for h, c in zip(header, row)}
+        values = {h: c.value for h, c in zip(header, row, strict=True)}
         if all(values[k] == v for k, v in match.items()):
             for key, value in changes.items():
                 row[header.index(key)].value = value
@@ -71,7 +71,8 @@ def test_sheet_columns_and_rows(real_copy, tmp_path):
     keyed = {(r["kind"], r["id"], r["field"], r["language"]): r for r in rows}
     row = keyed[("answer", "ml_authorisation", "short", "bm")]
     assert row["status"] == "draft" and row["text"] and row["french_source"].startswith("Au Mali")
-    assert row["review_status"] == "to_verify" and row["review_org"] == "Pact" and row["review_date"] == ""
+    review = (row["review_status"], row["review_org"], row["review_date"])
+    assert review == ("to_verify", "Pact", "")
     empty = keyed[("answer", "retort", "short", "wo")]
     assert empty["text"] == "" and empty["french_source"]  # a blank for the translator
     assert ("menu", "main", "item:menu:licensing", "bm") in keyed
@@ -97,7 +98,8 @@ def test_edited_translation_lands_as_draft(real_copy, sheet):
         after["answers/safe_practice.yml"].decode().splitlines(), lineterm="", n=0)
         if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert all(line.startswith("+") for line in diff) and len(diff) <= 4, diff
-    assert after["answers/safe_practice.yml"].decode().startswith("# Mercury-free and safer practice")
+    safe_practice = after["answers/safe_practice.yml"].decode()
+    assert safe_practice.startswith("# Mercury-free and safer practice")
 
 
 def test_edited_translation_marked_reviewed_in_the_sheet(real_copy, sheet):
@@ -110,7 +112,8 @@ def test_edited_translation_marked_reviewed_in_the_sheet(real_copy, sheet):
 
 
 def test_edited_menu_title_and_review_record(real_copy, sheet):
-    edit_rows(sheet, {"kind": "menu", "id": "main", "field": "item:menu:licensing", "language": "bm"},
+    edit_rows(sheet,
+              {"kind": "menu", "id": "main", "field": "item:menu:licensing", "language": "bm"},
               text="Sɛbɛnw ni sariyaw")
     edited = edit_rows(sheet, {"kind": "answer", "id": "sn_sell_gold"},
                        review_status="reviewed", review_org="La Lumière", review_date="2026-12-01")
@@ -119,12 +122,14 @@ def test_edited_menu_title_and_review_record(real_copy, sheet):
     content = load_content(real_copy)
     assert content.menu("main").items[1].title("bm") == "Sɛbɛnw ni sariyaw"
     review = content.answer("sn_sell_gold").review
-    assert (review.status, review.organisation, review.date) == ("reviewed", "La Lumière", "2026-12-01")
+    assert (review.status, review.organisation, review.date) == (
+        "reviewed", "La Lumière", "2026-12-01")
 
 
 def test_invalid_edit_writes_nothing(real_copy, sheet):
     before = snapshot(real_copy)
-    edit_rows(sheet, {"id": "retort", "field": "title", "language": "wo"}, text="Un titre bien trop long ici")
+    edit_rows(sheet, {"id": "retort", "field": "title", "language": "wo"},
+              text="Un titre bien trop long ici")
     with pytest.raises(ContentError) as info:
         import_sheet(sheet, real_copy)
     assert "retort" in str(info.value) and "20" in str(info.value)

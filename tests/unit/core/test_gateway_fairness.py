@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from bot.config import load_settings, replace
 from bot.core.gateway import Gateway, ReadyContacts
-from bot.core.messages import Channel, Inbound, InboundKind
+from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
 
@@ -98,19 +98,23 @@ def database_url(request, tmp_path):
 
 
 class OrderedRasa:
-    """Answers after a little latency and records who asked, in order."""
+    """Reads texts after a little latency (`/model/parse`); the dialogue records who was
+    answered, in order."""
 
     def __init__(self):
         self.order: list[str] = []
 
     async def handler(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
-            return httpx.Response(200, json={"status": "ok"})
+            return httpx.Response(200, json={"model_file": "nlu.tar.gz"})
         body = json.loads(request.content)
-        self.order.append(body["sender"])
         await asyncio.sleep(0.01)
-        return httpx.Response(200, json=[{"recipient_id": body["sender"],
-                                          "custom": {"text": "ok"}}])
+        return httpx.Response(200, json={"text": body["text"], "entities": [],
+                                         "intent": {"name": "greet", "confidence": 0.9}})
+
+    def respond(self, contact_id, slots, understood):
+        self.order.append(contact_id)
+        return [Reply("ok")], slots
 
 
 def gateway_on(database_url: str, rasa: OrderedRasa, **overrides) -> Gateway:
@@ -119,7 +123,9 @@ def gateway_on(database_url: str, rasa: OrderedRasa, **overrides) -> Gateway:
     db = Database(database_url)
     db.upgrade()
     http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
-    return Gateway(settings, db, RasaClient("http://rasa.test", http))
+    gateway = Gateway(settings, db, RasaClient("http://rasa.test", http))
+    gateway.inbox.answerer.dialogue = rasa
+    return gateway
 
 
 def flood_then_telegram(gateway: Gateway, flood: int = 120) -> list[str]:
@@ -158,7 +164,7 @@ async def test_the_scan_finds_each_channel_behind_another_channels_backlog(datab
     gateway = gateway_on(database_url, rasa)
     telegram = flood_then_telegram(gateway)
     try:
-        found = gateway._pending_contacts(4)  # as another process sees the inbox
+        found = gateway.inbox._pending_contacts(4)  # as another process sees the inbox
         assert {c for c, channel in found if channel == "telegram"} == set(telegram)
         assert sum(1 for _, channel in found if channel == "web") == 4
         # Oldest first across channels: the web's backlog came first.

@@ -1,4 +1,4 @@
-"""A long typed message: the gateway parses its parts and sends Rasa the strongest question,
+"""A long typed message: the gateway parses its parts and answers the strongest question,
 with the other parts' intents (names only) in the metadata. Rasa is an httpx transport."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import load_settings, replace
 from bot.core.gateway import Gateway
-from bot.core.messages import Channel, Inbound, InboundKind
+from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient
 from bot.store.db import Database
 
@@ -22,28 +22,32 @@ KEYWORDS = {"vendre": ("sell_gold", 0.93), "mercure": ("mercury_health", 0.81),
 
 
 class ParsingRasa:
-    """Rasa's REST webhook and /model/parse (keyword intents); `parse_up` breaks parsing."""
+    """Rasa's /model/parse (keyword intents); `failures`: how many parses fail next. As the
+    dialogue, records what it received (`sent`: the text answered and the metadata)."""
 
     def __init__(self):
         self.parsed: list[str] = []
         self.sent: list[dict] = []
-        self.parse_up = True
+        self.failures = 0
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
-            return httpx.Response(200, json={"status": "ok"})
+            return httpx.Response(200, json={"model_file": "nlu.tar.gz"})
         body = json.loads(request.content)
-        if request.url.path == "/model/parse":
-            assert request.url.params.get("token") == "t0k"
-            if not self.parse_up:
-                return httpx.Response(500)
-            self.parsed.append(body["text"])
-            intent = next((v for k, v in KEYWORDS.items() if k in body["text"]),
-                          ("nlu_fallback", 0.3))
-            return httpx.Response(200, json={"text": body["text"], "intent": {
-                "name": intent[0], "confidence": intent[1]}, "entities": []})
-        self.sent.append(body)
-        return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": "ok"}])
+        assert request.url.path == "/model/parse"
+        assert request.url.params.get("token") == "t0k"
+        if self.failures:
+            self.failures -= 1
+            return httpx.Response(500)
+        self.parsed.append(body["text"])
+        intent = next((v for k, v in KEYWORDS.items() if k in body["text"]),
+                      ("nlu_fallback", 0.3))
+        return httpx.Response(200, json={"text": body["text"], "intent": {
+            "name": intent[0], "confidence": intent[1]}, "entities": []})
+
+    def respond(self, contact_id, slots, understood):
+        self.sent.append({"message": understood.text, "metadata": understood.metadata})
+        return [Reply("ok")], slots
 
 
 @pytest.fixture
@@ -54,17 +58,20 @@ def world(tmp_path):
     db.upgrade()
     rasa = ParsingRasa()
     http = httpx.AsyncClient(transport=httpx.MockTransport(rasa.handler))
-    yield Gateway(settings, db, RasaClient("http://rasa.test", http, token="t0k")), rasa
+    gateway = Gateway(settings, db, RasaClient("http://rasa.test", http, token="t0k"))
+    gateway.inbox.answerer.dialogue = rasa
+    yield gateway, rasa
     db.dispose()
 
 
 async def answer(gateway: Gateway, body: str, message_id: str = "m1") -> None:
-    accepted = gateway.accept(Inbound(Channel.WEB, message_id, "+22370000009",
-                                      InboundKind.TEXT, text=body))
+    settled = asyncio.Event()
+    gateway.on_settled(lambda inbox_id, _settled: settled.set())
+    gateway.accept(Inbound(Channel.WEB, message_id, "+22370000009", InboundKind.TEXT, text=body))
     stop = asyncio.Event()
     worker = asyncio.create_task(gateway.run_inbox_worker(stop))
     try:
-        assert await gateway.wait_processed(accepted.inbox_id, 5)
+        await asyncio.wait_for(settled.wait(), 5)
     finally:
         stop.set()
         await worker
@@ -73,7 +80,8 @@ async def answer(gateway: Gateway, body: str, message_id: str = "m1") -> None:
 async def test_the_strongest_question_is_sent_with_the_other_intents(world):
     gateway, rasa = world
     await answer(gateway, STORY)
-    assert len(rasa.parsed) == 3
+    assert len(rasa.parsed) == 4  # the three parts, then the part answered
+    assert rasa.parsed[-1] == "ou est-ce que je peux vendre mon or ?"
     [sent] = rasa.sent
     assert sent["message"] == "ou est-ce que je peux vendre mon or ?"
     assert sent["metadata"]["other_intents"] == ["mercury_health"]
@@ -83,14 +91,14 @@ async def test_the_strongest_question_is_sent_with_the_other_intents(world):
 async def test_a_short_message_is_sent_whole_without_parsing(world):
     gateway, rasa = world
     await answer(gateway, "Bonjour, ou vendre mon or ?")
-    assert rasa.parsed == []
+    assert rasa.parsed == ["bonjour, ou vendre mon or ?"]
     assert rasa.sent[0]["message"] == "bonjour, ou vendre mon or ?"
     assert "other_intents" not in rasa.sent[0]["metadata"]
 
 
 async def test_when_parsing_fails_the_whole_message_goes_on(world):
     gateway, rasa = world
-    rasa.parse_up = False
+    rasa.failures = 3  # the three parts
     await answer(gateway, STORY)
     [sent] = rasa.sent
     assert sent["message"].startswith("salut, nous sommes") and sent["message"].endswith("?")
@@ -111,7 +119,7 @@ async def test_a_message_that_may_be_a_disclosure_is_never_split(world):
     body = ("Le chef de chantier m'a frappee hier soir et il veut que je couche avec lui. "
             "Ou est-ce que je peux vendre mon or maintenant ?")
     await answer(gateway, body)
-    assert rasa.parsed == []
+    assert len(rasa.parsed) == 1
     assert rasa.sent[0]["message"].startswith("le chef de chantier")
 
 

@@ -16,7 +16,7 @@ from bot.store import requests as store
 from bot.store.dashboard_models import ROLES
 from bot.store.db import Database
 from bot.store.identities import IdentityVault
-from tests.fakes.harness import make_settings
+from bot.testing.harness import make_settings
 
 PASSWORD = "un-mot-de-passe-solide"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # protection and admin accounts

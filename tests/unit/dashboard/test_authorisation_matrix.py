@@ -42,7 +42,7 @@ comitekenieba-admin            n      -      -          -          -   -   -    
 def _table() -> dict[tuple[str, str], str]:
     lines = [line.split() for line in MATRIX.strip().splitlines()]
     header, rows = lines[0][1:], lines[1:]
-    return {(row[0], key): cell for row in rows for key, cell in zip(header, row[1:])}
+    return {(row[0], key): cell for row in rows for key, cell in zip(header, row[1:], strict=True)}
 
 
 TABLE = _table()

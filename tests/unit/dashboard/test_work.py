@@ -204,7 +204,7 @@ def test_exports_are_text_without_personal_identifiers(world):
     csv_text = client.get("/dashboard/export.csv").text
     rows = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
     assert rows[0][0] == "reference"
-    by_code = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    by_code = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     ordinary, protection = by_code[world.codes["femima"]], by_code[world.codes["FEMIMA"]]
     assert ordinary["description"].startswith("'=HYPERLINK")  # never a formula
     assert ordinary["category"] == "land_conflict"
@@ -324,8 +324,9 @@ def test_overview_counts_only_what_the_user_sees(fresh_world):
             ds.User.username == "femima-caseworker")))
         data = ds.overview(session, me, ds.Filters())
         assert data.total == 1 and dict(data.by_status) == {"resolved": 1}
-        assert data.median_first_reply_hours is not None
-        assert data.median_resolution_hours is not None
+        # Answered and resolved within the test's few seconds of its creation.
+        assert 0 <= data.median_first_reply_hours < 0.1
+        assert 0 <= data.median_resolution_hours < 0.1
         pact = ds.principal_of(session, session.scalar(select(ds.User).where(
             ds.User.username == "pact-viewer")))
         assert ds.overview(session, pact, ds.Filters()).total == 4  # never protection ones

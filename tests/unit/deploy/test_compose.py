@@ -24,7 +24,7 @@ ARCHITECTURE_NAMES = {
 
 
 def test_the_production_services_are_all_there():
-    assert {"app", "actions", "rasa", "postgres", "redis"} <= set(SERVICES)
+    assert set(SERVICES) == {"app", "rasa", "postgres", "redis"}  # no action server
     assert SERVICES["rasa"]["image"] == "rasa/rasa:3.6.21"
     assert SERVICES["postgres"]["image"].startswith("postgres:")
     assert SERVICES["redis"]["image"].startswith("redis:")
@@ -58,10 +58,6 @@ def test_ports_line_up_between_services():
     rasa_command = SERVICES["rasa"]["command"]
     assert rasa_command[rasa_command.index("--port") + 1] == "5005"
     assert "5005" in SERVICES["rasa"]["expose"]
-    actions_url = SERVICES["rasa"]["environment"]["ACTION_ENDPOINT_URL"]
-    assert actions_url == "http://actions:5055/webhook"
-    assert "5055" in SERVICES["actions"]["expose"]
-    assert SERVICES["actions"]["command"][-1] == "5055"
 
 
 def test_volumes_are_declared_and_mounted_files_exist():
@@ -76,14 +72,19 @@ def test_volumes_are_declared_and_mounted_files_exist():
     assert any(v.startswith("pgdata:") for v in SERVICES["postgres"]["volumes"])
 
 
-def test_rasa_endpoints_use_the_variables_compose_sets():
-    endpoints = (ROOT / "nlu" / "endpoints.yml").read_text()
-    needed = set(re.findall(r"\$\{([A-Z0-9_]+)\}", endpoints))
-    assert needed <= set(SERVICES["rasa"]["environment"]), needed - set(
-        SERVICES["rasa"]["environment"])
-    parsed = yaml.safe_load(endpoints)
-    assert parsed["tracker_store"]["type"] == "SQL"
-    assert parsed["lock_store"]["type"] == "redis"
+def test_rasa_serves_only_the_nlu_model():
+    """No endpoints or credentials: no tracker store, lock store, action server or webhook
+    (Rasa keeps no copy of any message); the API behind the token."""
+    command = SERVICES["rasa"]["command"]
+    assert "--endpoints" not in command
+    assert "--debug" not in command and "--enable-api" in command
+    assert SERVICES["rasa"]["environment"]["LOG_LEVEL"] == "INFO"  # DEBUG logs parsed texts
+    assert command[command.index("--auth-token") + 1].startswith("${RASA_TOKEN:?")
+    assert command[command.index("--credentials") + 1] == "/app/credentials.yml"
+    assert "./deploy/rasa-credentials.yml:/app/credentials.yml:ro" in SERVICES["rasa"]["volumes"]
+    assert yaml.safe_load((ROOT / "deploy" / "rasa-credentials.yml").read_text()) == {}
+    assert not (ROOT / "nlu" / "endpoints.yml").exists()
+    assert not (ROOT / "nlu" / "credentials.yml").exists()
 
 
 def test_the_dockerfile_installs_the_pinned_requirements():

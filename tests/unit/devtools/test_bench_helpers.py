@@ -1,5 +1,5 @@
-"""The pure pieces of the benchmark and the local stack: endpoints.yml, the process table, CPU
-accounting between snapshots, and the production setup's URLs. No process is started."""
+"""The pure pieces of the benchmark and the local stack: how Rasa is started, the process
+table, CPU accounting between snapshots, and the production setup's URLs."""
 
 from __future__ import annotations
 
@@ -9,98 +9,48 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.config import ROOT
 from bot.devtools import bench
 from bot.devtools.stack import (
     ProcInfo,
     Stack,
-    endpoints_yaml,
     group_alive,
     parse_stat,
     process_tree,
 )
 
-# The SQLTrackerStore / RedisLockStore arguments of rasa 3.6 that an endpoints.yml may carry
-# (rasa.core.tracker_store.SQLTrackerStore.__init__, `url` being passed as `host`).
-SQL_TRACKER_KEYS = {"type", "dialect", "url", "port", "db", "username", "password", "login_db",
-                    "query"}
-REDIS_LOCK_KEYS = {"type", "url", "port", "db", "username", "password", "use_ssl",
-                   "key_prefix", "socket_timeout"}
-
 
 def make_stack(tmp_path: Path, **kwargs) -> Stack:
-    return Stack(app_port=8001, rasa_port=5006, actions_port=5056, workdir=tmp_path,
+    return Stack(app_port=8001, rasa_port=5006, workdir=tmp_path,
                  database_url=f"sqlite:///{tmp_path / 'assistant.db'}", **kwargs)
 
 
-# ---------------------------------------------------------------------------- endpoints.yml
+# ---------------------------------------------------------------------------- Rasa, NLU only
 
-def test_the_default_endpoints_are_what_make_run_always_had(tmp_path):
-    path = make_stack(tmp_path)._endpoints()
-    assert path == tmp_path / "endpoints.yml"
-    assert path.read_text() == (
-        "# Written by bot/devtools/stack.py for a local run.\n"
-        "action_endpoint:\n  url: \"http://127.0.0.1:5056/webhook\"\n"
-        "tracker_store:\n  type: SQL\n  dialect: sqlite\n"
-        f"  db: \"{tmp_path / 'rasa-tracker.db'}\"\n")
-    endpoints = yaml.safe_load(path.read_text())
-    assert set(endpoints) == {"action_endpoint", "tracker_store"}  # no lock store
-    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "sqlite",
-                                          "db": str(tmp_path / "rasa-tracker.db")}
+def test_rasa_serves_only_the_nlu_model(tmp_path, monkeypatch):
+    """No endpoints.yml where Rasa runs (no tracker store, lock store or action server) and
+    credentials with no channel (no webhook); the API (`/model/parse`) behind a token."""
+    from bot.devtools import stack as stack_module
 
-
-def test_the_default_tracker_for_erasure_is_the_sqlite_file(tmp_path):
-    stack = make_stack(tmp_path)
-    assert stack.tracker_db_url == f"sqlite:///{tmp_path / 'rasa-tracker.db'}"
-
-
-def test_workers_get_the_redis_lock_store(tmp_path):
-    stack = make_stack(tmp_path, rasa_workers=2, redis_url="redis://127.0.0.1:6379/0")
-    endpoints = yaml.safe_load(stack._endpoints().read_text())
-    assert endpoints["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 6379,
-                                       "db": 0}
-    assert set(endpoints["lock_store"]) <= REDIS_LOCK_KEYS
-    assert endpoints["tracker_store"]["dialect"] == "sqlite"  # the tracker is not affected
-    assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:5056/webhook"
-
-
-def test_the_redis_lock_store_keeps_database_port_and_password():
-    endpoints = yaml.safe_load(endpoints_yaml(
-        5055, Path("/x/t.db"), redis_url="redis://:s%40cret@cache.internal:6380/3"))
-    assert endpoints["lock_store"] == {"type": "redis", "url": "cache.internal", "port": 6380,
-                                       "db": 3, "password": "s@cret"}
-
-
-def test_several_workers_without_redis_are_refused(tmp_path):
+    fake = tmp_path / "rasa"
+    fake.write_text('#!/bin/sh\necho "$@" > ../args\nls -A > ../files\n'
+                    'echo $LOG_LEVEL > ../level\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(stack_module, "RASA", fake)
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")  # the app's level does not reach Rasa
     model = tmp_path / "model.tar.gz"
     model.write_bytes(b"")
-    stack = make_stack(tmp_path, rasa_workers=2, model=model)
-    with pytest.raises(RuntimeError, match="lock store"):
-        stack.start_rasa()
-    assert "rasa" not in stack.processes
-
-
-def test_a_postgresql_tracker_url_becomes_rasas_sql_tracker_store(tmp_path):
-    url = "postgresql://postgres@127.0.0.1:5432/bench_1234abcd_tracker"
-    stack = make_stack(tmp_path, tracker_url=url, rasa_workers=2,
-                       redis_url="redis://127.0.0.1:6379/0")
-    endpoints = yaml.safe_load(stack._endpoints().read_text())
-    tracker = endpoints["tracker_store"]
-    assert tracker == {"type": "SQL", "dialect": "postgresql", "url": "127.0.0.1",
-                       "port": 5432, "db": "bench_1234abcd_tracker", "username": "postgres"}
-    assert set(tracker) <= SQL_TRACKER_KEYS
-    assert endpoints["lock_store"]["type"] == "redis"
-    # The app erases conversations in the same database.
-    assert stack.tracker_db_url == url
-
-
-def test_the_tracker_password_is_written_when_there_is_one():
-    endpoints = yaml.safe_load(endpoints_yaml(
-        5055, Path("/x/t.db"),
-        tracker_url="postgresql+psycopg://rasa:p%40ss%22w0rd@db.internal:6543/tracker"))
-    assert endpoints["tracker_store"] == {
-        "type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 6543,
-        "db": "tracker", "username": "rasa", "password": 'p@ss"w0rd'}
-    assert "lock_store" not in endpoints
+    stack = make_stack(tmp_path / "w", model=model, rasa_workers=2)
+    stack.start_rasa()
+    assert stack.processes["rasa"].wait(10) == 0
+    args = (tmp_path / "w" / "args").read_text().split()
+    assert args[:4] == ["run", "--enable-api", "--auth-token", stack.rasa_token]
+    assert "--endpoints" not in args and "--debug" not in args
+    assert args[args.index("--credentials") + 1] == "credentials.yml"
+    assert (tmp_path / "w" / "files").read_text() == "credentials.yml\n"
+    assert (tmp_path / "w" / "level").read_text() == "INFO\n"  # DEBUG would log the texts
+    assert yaml.safe_load((tmp_path / "w" / "rasa" / "credentials.yml").read_text()) == {}
+    assert (ROOT / "deploy" / "rasa-credentials.yml").read_text() == stack_module.NO_CHANNELS
 
 
 # ---------------------------------------------------------------------------- process table
@@ -183,7 +133,8 @@ def test_cpu_per_message_from_two_snapshots():
     cpu = bench.phase_cpu([before, after])
     assert cpu["wall"] == 10.0
     seconds = cpu["seconds"]
-    assert list(seconds) == ["app", "actions", "rasa", "postgres", "redis", "bench", "total"]
+    assert list(seconds) == ["app", "actions", "rasa", "postgres", "redis", "bench", "total",
+                             "served"]
     assert seconds["app"] == pytest.approx(2.0)
     assert seconds["actions"] == pytest.approx(0.5)
     assert seconds["rasa"] == pytest.approx(7.0)
@@ -192,6 +143,7 @@ def test_cpu_per_message_from_two_snapshots():
     assert seconds["redis"] == pytest.approx(0.25)
     assert seconds["bench"] == pytest.approx(1.5)
     assert seconds["total"] == pytest.approx(13.5)
+    assert seconds["served"] == pytest.approx(12.0)  # all but the bench's own process
 
     per_message = bench.cpu_ms_per_message(cpu, 500)
     assert per_message["rasa"] == pytest.approx(14.0)
@@ -204,7 +156,7 @@ def test_cpu_per_message_from_two_snapshots():
 def test_embedded_phases_have_no_server_groups():
     cpu = bench.phase_cpu([snapshot(0.0, 0.0, app=[info(10, 1, cpu=1.0)], actions=[], rasa=[]),
                            snapshot(2.0, 0.5, app=[info(10, 1, cpu=2.0)], actions=[], rasa=[])])
-    assert set(cpu["seconds"]) == {"app", "actions", "rasa", "bench", "total"}
+    assert set(cpu["seconds"]) == {"app", "actions", "rasa", "bench", "total", "served"}
     assert cpu["seconds"]["total"] == pytest.approx(1.5)
 
 

@@ -86,7 +86,8 @@ def test_disclosure_variants_keep_the_kind_of_their_source():
     lines = ['version: "1"', "lang: fr", "disclosures:"]
     lines += [f'  - {{text: "{t}", kind: {kinds[i % 2]}}}' for i, t in enumerate(SYNTHETIC[:12])]
     lines += ["non_disclosures:"]
-    lines += [f'  - {{text: "{t}", kind: {kinds[2 + i % 2]}}}' for i, t in enumerate(SYNTHETIC[12:])]
+    lines += [f'  - {{text: "{t}", kind: {kinds[2 + i % 2]}}}'
+              for i, t in enumerate(SYNTHETIC[12:])]
     source = "\n".join(lines) + "\n"
     rendered = noise.render_disclosure(source, set())
     assert noise.render_disclosure(rendered, set()) == rendered

@@ -164,7 +164,10 @@ def test_cli_export_and_coverage(project, tmp_path):
             [sys.executable, "-m", "bot.i18n", "--root", str(project.root), *command],
             capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
         assert result.returncode == 0, result.stderr
-    assert sheet.exists()
+    rows = list(load_workbook(sheet).active.iter_rows(values_only=True))
+    messages = len(list(project.read_template())) - 1
+    assert rows[0] == COLUMNS and len(rows) == 1 + messages * len(LANGUAGES)
+    assert {language for language, *_ in rows[1:]} == set(LANGUAGES)
     assert "emk Maninkakan" in subprocess.run(
         [sys.executable, "-m", "bot.i18n", "--root", str(project.root), "coverage"],
         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60).stdout

@@ -14,7 +14,7 @@ from bot.actions.dialogue import State, Talk, Turn
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.identities import IdentityVault
-from tests.fakes.requests_world import with_protection_staff
+from bot.testing.requests_world import with_protection_staff
 
 
 @pytest.fixture

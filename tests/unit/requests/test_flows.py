@@ -43,18 +43,27 @@ def set_mode(db, chat: Chat) -> None:
 # -------------------------------------------------------------------------- report
 def test_report_a_problem_from_start_to_reference_code(db, chat):
     chat.say("je veux signaler un problème", intent="report_problem")
-    assert "flow:report:cat:pollution" in chat.choices and "flow:report:cancel" in chat.choices
+    assert chat.text == "Quel est le problème ?"
+    assert chat.choices == [f"flow:report:cat:{c}" for c in (
+        "land_conflict", "extortion", "accident", "pollution", "child_labour", "violence",
+        "other")] + ["flow:report:cancel", "menu:main"]
     chat.press("flow:report:cat:pollution")
-    assert "Où" in chat.text
+    assert chat.text == "Où ? Écrivez le nom du village ou du site, ou envoyez votre position."
+    assert chat.choices == ["flow:report:cancel", "menu:main"]
     chat.say("kenieba")
     assert chat.step == "description"
     chat.say("Le cyanure coule dans le marigot depuis une semaine")
-    assert "flow:report:contact:here" in chat.choices
+    assert chat.choices == ["flow:report:contact:here", "flow:report:contact:phone",
+                            "flow:report:contact:no", "flow:report:cancel", "menu:main"]
     chat.press("flow:report:contact:here")
-    assert "Pollution" in chat.text and "Kéniéba" in chat.text and "cyanure" in chat.text
+    assert chat.text == ("Votre demande :\n• Pollution\n• Lieu : Kéniéba\n• Le cyanure coule "
+                         "dans le marigot depuis une semaine\n• Être contacté(e) : oui, ici\n"
+                         "On l'envoie ?")
+    assert chat.choices == ["flow:report:confirm", "flow:report:cancel", "menu:main"]
     chat.press("flow:report:confirm")
     request = only_request(db)
-    assert request.reference_code in chat.text
+    assert chat.text.startswith(f"Demande envoyée. Votre code : {request.reference_code}\n")
+    assert chat.choices == ["menu:main"]
     assert request.reference_code.startswith("ML-")
     assert (request.category, request.country, request.locality, request.cluster) == (
         "pollution", "ML", "Kéniéba", 4)
@@ -69,7 +78,9 @@ def test_an_unknown_place_is_kept_as_typed_and_the_country_is_asked(db, contact)
     chat.press("flow:report:start")
     chat.press("flow:report:cat:land_conflict")
     chat.say("Campement de Wuroxaana haut")
-    assert chat.step == "country" and "flow:report:country:SN" in chat.choices
+    assert chat.step == "country" and chat.text == "Dans quel pays ?"
+    assert chat.choices == ["flow:report:country:ML", "flow:report:country:GN",
+                            "flow:report:country:SN", "flow:report:cancel", "menu:main"]
     chat.press("flow:report:country:SN")
     chat.say("Un voisin a pris notre puits")
     chat.press("flow:report:contact:no")
@@ -97,10 +108,10 @@ def test_a_voice_note_can_be_the_description(db, chat):
     chat.press("flow:report:start")
     chat.press("flow:report:cat:extortion")
     chat.say("Sadiola")
-    assert "flow:report:voice" in chat.choices
+    assert chat.choices == ["flow:report:voice", "flow:report:cancel", "menu:main"]
     chat.press("flow:report:voice")
     chat.press("flow:report:contact:no")
-    assert "message vocal" in chat.text
+    assert chat.text.splitlines()[3] == "• message vocal"
     chat.press("flow:report:confirm")
     with db.session() as session:
         voice = session.scalar(select(InboxMessage.id).where(InboxMessage.kind == "voice"))
@@ -116,7 +127,9 @@ def test_a_callback_number_is_typed_privately_and_stored_encrypted(db, vault, ch
     assert chat.replies[-1].sensitive
     set_mode(db, chat)
     type_privately(db, vault, chat, "pas maintenant")
-    assert "pas un numéro" in chat.text
+    assert chat.text == ("Ce n'est pas un numéro de téléphone. Écrivez-le comme ceci : "
+                         "76 12 34 56.")
+    assert chat.choices == ["flow:report:cancel", "menu:main"] and chat.replies[-1].sensitive
     type_privately(db, vault, chat, "+223 76 55 44 33")
     assert chat.step == "summary"
     chat.press("flow:report:confirm")
@@ -134,9 +147,10 @@ def test_every_report_step_can_be_cancelled(db, chat, steps):
     chat.press("flow:report:start")
     for step in steps:
         chat.say(step[1:]) if step.startswith("@") else chat.press(step)
-    assert "flow:report:cancel" in chat.choices
+    assert chat.choices[-2:] == ["flow:report:cancel", "menu:main"]
     chat.press("flow:report:cancel")
-    assert "annulé" in chat.text and chat.state.flow is None
+    assert chat.text == "C'est annulé. Rien n'a été envoyé." and chat.state.flow is None
+    assert chat.choices == ["menu:main"]
     with db.session() as session:
         assert session.scalars(select(FollowUpRequest)).all() == []
 
@@ -145,7 +159,10 @@ def test_menu_and_zero_leave_the_flow(db, chat):
     chat.press("flow:report:start")
     chat.press("flow:report:cat:pollution")
     chat.say("menu", intent="menu")
-    assert chat.state.flow is None and "flow:report:cancel" not in chat.choices
+    assert chat.state.flow is None
+    assert chat.text.startswith("Votre demande n'a pas été envoyée.\n\n")
+    assert chat.choices == ["menu:formalisation", "menu:licensing", "menu:safe_practice",
+                            "menu:protection"]
     chat.press("flow:report:start")
     chat.press("menu:main")  # what the gateway sends for "0"
     assert chat.state.flow is None
@@ -166,7 +183,7 @@ def test_protection_gives_the_country_services_at_once(protection_staff, db, con
     chat.say("aide violences", intent="violence_help")
     assert "116" in chat.text and "gratuit" in chat.text and "STOP" in chat.text
     assert "?" not in chat.text.split("\n")[0]  # no question about what happened
-    assert "flow:protection:callback" in chat.choices and "flow:protection:cancel" in chat.choices
+    assert chat.choices == ["flow:protection:callback", "flow:protection:cancel", "menu:main"]
     assert all(r.sensitive for r in chat.replies)
 
 
@@ -174,15 +191,18 @@ def test_no_callback_is_promised_when_no_protection_staff_is_named(db, contact):
     chat = Chat(contact, country="ML")
     chat.say("aide violences", intent="violence_help")
     assert "80 00 11 32" in chat.text and "appelez le numéro" in chat.text
-    assert "flow:protection:callback" not in chat.choices
+    assert chat.choices == ["flow:protection:cancel", "menu:main"]
     chat.press("flow:protection:callback")  # an old button: still no promise
-    assert "flow:protection:consent" not in chat.choices
+    assert chat.choices == ["flow:protection:cancel", "menu:main"]
+    assert chat.state.flow == {"name": "protection", "step": "info"}
 
 
 def test_protection_asks_the_country_when_unknown(db, contact):
     chat = Chat(contact)
     chat.say("aide violences", intent="violence_help")
-    assert "flow:protection:country:GN" in chat.choices
+    assert chat.text == "De l'aide existe, gratuite et confidentielle. Dans quel pays êtes-vous ?"
+    assert chat.choices == ["flow:protection:country:ML", "flow:protection:country:GN",
+                            "flow:protection:country:SN", "flow:protection:cancel", "menu:main"]
     chat.press("flow:protection:country:GN")
     assert "116" in chat.text and "*1000*1#" in chat.text
     assert chat.state.country == "GN"
@@ -229,7 +249,9 @@ def test_on_whatsapp_this_number_can_be_chosen(protection_staff, db, vault, cont
     chat.press("flow:protection:start")
     chat.press("flow:protection:callback")
     chat.press("flow:protection:consent")
-    assert "flow:protection:number:this" in chat.choices
+    assert chat.text == "À quel numéro ?"
+    assert chat.choices == ["flow:protection:number:this", "flow:protection:number:other",
+                            "flow:protection:cancel", "menu:main"]
     chat.press("flow:protection:number:this")
     chat.press("flow:protection:time:any")
     chat.press("flow:protection:confirm")
@@ -246,12 +268,14 @@ def test_annuler_right_after_booking_withdraws_the_callback(protection_staff, db
                    "flow:protection:number:this", "flow:protection:time:any",
                    "flow:protection:confirm"):
         chat.press(choice)
-    assert "flow:protection:cancel" in chat.choices  # "Annuler le rappel"
+    assert [(c.id, c.title) for c in chat.replies[-1].choices] == [
+        ("flow:protection:cancel", "Annuler le rappel"), ("menu:main", "Menu")]
     set_mode(db, chat)
     type_privately(db, vault, chat, "annuler")
     request = only_request(db)
     assert request.callback_contact_encrypted is None and not request.callback_consent
-    assert "annulé" in chat.text
+    assert chat.text == ("Le rappel est annulé et votre numéro est effacé. De l'aide reste "
+                         "possible quand vous voulez.")
 
 
 def test_cancel_keeps_nothing(protection_staff, db, vault, contact):
@@ -276,12 +300,14 @@ def test_status_answers_only_the_contact_who_asked(db, vault, chat):
         request.partner_message = "Nous venons jeudi."
         code = request.reference_code
     chat.say("suivi", intent="check_status")
-    assert f"flow:status:ref:{code}" in chat.choices
+    assert chat.text == "Choisissez votre demande, ou écrivez son code."
+    assert chat.choices == [f"flow:status:ref:{code}", "flow:status:cancel", "menu:main"]
     chat.say(code.lower().replace("-", " "))
     assert "reçue" in chat.text and "Nous venons jeudi." in chat.text
     other.say("suivi", intent="check_status")
     other.say(code)
-    assert "Je ne trouve pas" in other.text and "jeudi" not in other.text
+    assert other.text == f"Je ne trouve pas de demande {code} faite depuis ce téléphone."
+    assert other.choices == ["flow:status:cancel", "menu:main"]
 
 
 def test_talk_to_a_person_shares_only_what_the_user_agrees_to(db, chat):
@@ -292,7 +318,10 @@ def test_talk_to_a_person_shares_only_what_the_user_agrees_to(db, chat):
                                      contact_id=chat.contact_id, kind="text", text=text,
                                      status="done", payload={}))
     chat.press("flow:talk:start")
-    assert "5000 F" in chat.text and "couloir" in chat.text
+    assert chat.text.endswith("?\n« Le chef de site demande 5000 F »\n"
+                              "« on nous chasse du couloir »")
+    assert chat.choices == ["flow:talk:share", "flow:talk:send", "flow:talk:cancel",
+                            "menu:main"]
     chat.press("flow:talk:share")
     request = only_request(db)
     assert request.category == "talk_to_person"
@@ -316,12 +345,14 @@ def test_talk_without_sharing_keeps_no_messages(db, chat):
 def test_talk_is_offered_after_two_misunderstandings(db, chat):
     chat.say("blabla")
     chat.say("blabla encore")
-    assert "flow:talk:start" in chat.choices
+    assert chat.text == "Je ne comprends toujours pas. Voulez-vous parler à une personne ?"
+    assert chat.choices == ["flow:talk:start", "menu:main"]
 
 
 def test_delete_asks_first_then_marks_the_contact(db, chat):
     chat.say("effacer mes données", intent="delete_data", confidence=0.98)
-    assert "flow:delete:confirm" in chat.choices
+    assert chat.choices == ["flow:delete:cancel", "flow:delete:confirm", "menu:main"]
+    assert chat.state.flow == {"name": "delete", "step": "confirm"}
     with db.session() as session:
         assert session.get(Contact, chat.contact_id).erase_requested_at is None
     chat.press("flow:delete:confirm")

@@ -45,9 +45,9 @@ def partners(db, monkeypatch):
 
 
 def new_request(db, contact, vault=None, **values):
-    defaults = dict(category="pollution", channel="whatsapp", country="ML", language="bm",
-                    locality="Kéniéba", summary="Cyanure dans le marigot",
-                    callback_method="channel")
+    defaults = {"category": "pollution", "channel": "whatsapp", "country": "ML",
+                "language": "bm", "locality": "Kéniéba", "summary": "Cyanure dans le marigot",
+                "callback_method": "channel"}
     defaults.update(values)
     with db.session() as session:
         return store.create_request(session, contact_id=contact, **defaults)

@@ -1,7 +1,7 @@
 """contacts, identities, inbox, outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 20:50:08.677826
 """
 import sqlalchemy as sa
