@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.config import load_settings
+from bot.config import load_settings, replace
 from bot.core.gateway import Gateway, Settled
 from bot.core.messages import Channel, Choice, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient
