@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from bot.config import Settings, get_settings
+from bot.config import Settings, get_settings, reveal
 from bot.core.gateway import Gateway
 from bot.core.rasa_client import RasaClient
 from bot.logging_setup import configure_logging
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, *, run_workers: bool = True) ->
     rasa = RasaClient(settings.rasa_url,
                       httpx.AsyncClient(limits=httpx.Limits(max_connections=rasa_pool,
                                                             max_keepalive_connections=rasa_pool)),
-                      token=settings.rasa_token, timeout=settings.rasa_timeout)
+                      token=reveal(settings.rasa_token), timeout=settings.rasa_timeout)
     gateway = Gateway(settings, db, rasa, http=http)
     from bot import dashboard
 

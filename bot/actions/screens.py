@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.actions.state import COUNTRY_CODES, Turn
 from bot.core.messages import Choice, Reply
+from bot.facts import COUNTRIES
 from bot.i18n import LANGUAGES
 
 HISTORY_LIMIT = 10
@@ -157,8 +158,7 @@ class Screens:
         return [self.reply(self._("Choisissez votre langue :"), choices, nav=False)]
 
     def ask_country(self) -> list[Reply]:
-        choices = [Choice("country:ML", self._("Mali")), Choice("country:GN", self._("Guinée")),
-                   Choice("country:SN", self._("Sénégal"))]
+        choices = [Choice(f"country:{code}", self._(name)) for code, name in COUNTRIES.items()]
         return [self.reply(self._("Dans quel pays travaillez-vous ?"), choices, nav=False)]
 
     def set_language(self, code: str) -> list[Reply]:
@@ -172,8 +172,7 @@ class Screens:
         if code not in COUNTRY_CODES:
             return self.ask_country()
         self.state.country = code
-        names = {"ML": self._("Mali"), "GN": self._("Guinée"), "SN": self._("Sénégal")}
-        confirmation = self._("Pays choisi : {country}.").format(country=names[code])
+        confirmation = self._("Pays choisi : {country}.").format(country=self._(COUNTRIES[code]))
         return self._resume(confirmation)
 
     def _resume(self, confirmation: str) -> list[Reply]:

@@ -16,8 +16,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.content import Answer
     from bot.core.messages import Reply
 
-SOURCES_CHOICE_PREFIX = "sources:"
-
 
 def _date(iso: str | None) -> str:
     """2026-12-03 -> 03/12/2026 (how dates are written in the three countries)."""

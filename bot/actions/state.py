@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-COUNTRY_CODES = ("ML", "GN", "SN")
+from bot.facts import COUNTRY_CODES as COUNTRY_CODES  # re-exported
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Turn:
 
     @property
     def original_text(self) -> str:
-        """What the user typed, as typed: Rasa sees the normalised text (lower case, no
+        """What the user typed, as typed: Rasa sees the normalized text (lower case, no
         accents), a partner should read the original, which the caller passes in the
         metadata (`original_text`) with the message it answers."""
         original = (self.metadata or {}).get("original_text")

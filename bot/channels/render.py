@@ -23,6 +23,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.messages import Choice, Reply
+from bot.facts import (
+    TELEGRAM_CALLBACK_DATA_BYTES,
+    TELEGRAM_TEXT_LIMIT,
+    WHATSAPP_BUTTON_ID_LIMIT,
+    WHATSAPP_BUTTON_TITLE_LIMIT,
+    WHATSAPP_INTERACTIVE_BODY_LIMIT,
+    WHATSAPP_LIST_BUTTON_LIMIT,
+    WHATSAPP_LIST_ROW_ID_LIMIT,
+    WHATSAPP_LIST_ROW_TITLE_LIMIT,
+    WHATSAPP_MAX_BUTTONS,
+    WHATSAPP_MAX_LIST_ROWS,
+    WHATSAPP_TEXT_LIMIT,
+)
 from bot.i18n import translator
 
 __all__ = [
@@ -44,17 +57,6 @@ __all__ = [
     "whatsapp_template",
 ]
 
-TELEGRAM_TEXT_LIMIT = 4096  # UTF-16 code units, as Telegram counts them
-TELEGRAM_CALLBACK_DATA_BYTES = 64
-WHATSAPP_TEXT_LIMIT = 4096
-WHATSAPP_INTERACTIVE_BODY_LIMIT = 1024
-WHATSAPP_MAX_BUTTONS = 3
-WHATSAPP_BUTTON_TITLE_LIMIT = 20
-WHATSAPP_BUTTON_ID_LIMIT = 256
-WHATSAPP_MAX_LIST_ROWS = 10
-WHATSAPP_LIST_ROW_TITLE_LIMIT = 24
-WHATSAPP_LIST_ROW_ID_LIMIT = 200
-WHATSAPP_LIST_BUTTON_LIMIT = 20
 
 _HASH_PREFIX = "#"  # never starts a real choice id (they are namespaced "menu:", "answer:"...)
 

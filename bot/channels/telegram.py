@@ -62,7 +62,7 @@ from bot.channels.telegram_updates import (
     update_kind,
     update_to_inbound,
 )
-from bot.config import ConfigurationError, Settings
+from bot.config import ConfigurationError, Settings, reveal
 from bot.core.gateway import Gateway, SendError, backoff_seconds
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.store.models import MediaFile
@@ -91,7 +91,7 @@ class TelegramChannel(base.ChannelAdapter):
                          connect_timeout=timeout, write_timeout=timeout),
         )
         self.bot = Bot(
-            settings.telegram_bot_token or "",
+            reveal(settings.telegram_bot_token) or "",
             base_url=settings.telegram_api_base_url,
             base_file_url=settings.telegram_api_file_url,
             request=self._requests[0],
@@ -152,7 +152,7 @@ class TelegramChannel(base.ChannelAdapter):
         else:
             await self._until_done("register the webhook", lambda: self.bot.set_webhook(
                 url=self.settings.telegram_webhook_url or "",  # set: not polling
-                secret_token=self.settings.telegram_webhook_secret,
+                secret_token=reveal(self.settings.telegram_webhook_secret),
                 allowed_updates=ALLOWED_UPDATES))
 
     async def _until_done(self, what: str, call: Callable[[], Awaitable[object]]) -> None:
@@ -265,7 +265,7 @@ class TelegramChannel(base.ChannelAdapter):
             log.info("telegram: callback query not answered (%s)", type(exc).__name__)
 
     async def webhook(self, request: Request) -> Response:
-        secret = self.settings.telegram_webhook_secret or ""
+        secret = reveal(self.settings.telegram_webhook_secret) or ""
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         # Never fails open: no configured secret refuses every call (start() refuses it too).
         if not secret or not hmac.compare_digest(given.encode(), secret.encode()):

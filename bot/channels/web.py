@@ -44,7 +44,7 @@ from starlette.routing import BaseRoute, Route
 from bot.channels import base
 from bot.channels.http import BadRequest, parse_json, read_body
 from bot.channels.web_waiters import Waiters
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.core.gateway import Gateway, SendError, Sent
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.i18n import translator
@@ -184,8 +184,8 @@ def routes(gateway: Gateway, settings: Settings) -> list[Route]:
         raise RuntimeError("WEB_CHAT_OPEN lets any client speak as any sender: it is for "
                            f"local runs on loopback only (HOST is {settings.host!r}). Use "
                            "WEB_CHAT_ENABLED.")
-    secret = settings.web_chat_secret or hashlib.sha256(
-        b"web-chat-cookie:" + settings.data_key.encode()).hexdigest()
+    secret = reveal(settings.web_chat_secret) or hashlib.sha256(
+        b"web-chat-cookie:" + settings.data_key.get_secret_value().encode()).hexdigest()
     cookies = SenderCookie(secret, secure=settings.web_chat_cookie_secure)
     waiters = Waiters(gateway)
     limits = None if open_mode else RateLimits(settings.web_chat_rate_per_address,

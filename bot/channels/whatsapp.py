@@ -40,7 +40,7 @@ from bot.channels.whatsapp_payloads import (
     retry_after_seconds,
     signature_matches,
 )
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.core.gateway import Gateway, SendError, Sent
 from bot.core.messages import Channel, Reply
 from bot.store.models import MediaFile
@@ -79,7 +79,7 @@ class WhatsAppChannel(base.ChannelAdapter):
         self.http = http
         self.base_url = settings.whatsapp_api_base_url.rstrip("/")
         self.phone_number_id = settings.whatsapp_phone_number_id
-        self._headers = {"Authorization": f"Bearer {settings.whatsapp_access_token}"}
+        self._headers = {"Authorization": f"Bearer {reveal(settings.whatsapp_access_token)}"}
         self.media = MediaWorker(gateway, Channel.WHATSAPP, settings.media_dir, self._fetch_media,
                                  max_bytes=settings.media_max_bytes)
         # How many parts of a split reply went out, so a retry does not repeat them.
@@ -115,7 +115,7 @@ class WhatsAppChannel(base.ChannelAdapter):
     async def verify(self, request: Request) -> Response:
         params = request.query_params
         token, challenge = params.get("hub.verify_token"), params.get("hub.challenge")
-        expected = self.settings.whatsapp_verify_token
+        expected = reveal(self.settings.whatsapp_verify_token)
         if (params.get("hub.mode") == "subscribe" and expected and token and challenge
                 and len(challenge) <= 256
                 and hmac.compare_digest(token.encode(), expected.encode())):
@@ -130,7 +130,7 @@ class WhatsAppChannel(base.ChannelAdapter):
         except BadRequest as exc:
             log.warning("whatsapp: refused a delivery: %s", exc.reason)
             return exc.response()
-        secret = self.settings.whatsapp_app_secret
+        secret = reveal(self.settings.whatsapp_app_secret)
         header = request.headers.get("x-hub-signature-256")
         if not header:
             log.warning("whatsapp: refused an unsigned delivery (%d bytes)", len(body))

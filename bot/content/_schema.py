@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 
-LANGUAGES: tuple[str, ...] = ("fr", "bm", "emk", "ff", "snk", "wo")
-DEFAULT_LANGUAGE = "fr"
+from bot import facts
+
+LANGUAGES: tuple[str, ...] = facts.LANGUAGE_CODES
+DEFAULT_LANGUAGE = facts.DEFAULT_LANGUAGE
 LOCAL_LANGUAGES: tuple[str, ...] = tuple(code for code in LANGUAGES if code != DEFAULT_LANGUAGE)
 
-COUNTRIES: tuple[str, ...] = ("ML", "GN", "SN")
+COUNTRIES: tuple[str, ...] = facts.COUNTRY_CODES
 ALL_COUNTRIES = "all"
 
 TOPICS: tuple[str, ...] = (
@@ -21,8 +23,8 @@ TOPICS: tuple[str, ...] = (
 TEXT_STATUSES: tuple[str, ...] = ("draft", "reviewed")
 REVIEW_STATUSES: tuple[str, ...] = ("draft", "to_verify", "reviewed")
 
-# Reviewers of record (FACTS.md): every review block names one of them.
-PARTNERS: tuple[str, ...] = ("Pact", "FEMIMA", "La Lumière", "Action Mines Guinée")
+# Reviewers of record (FACTS.md): every review block names one of them (content/partners.yml).
+PARTNERS: tuple[str, ...] = tuple(facts.partner_names().values())
 
 CONTENT_INTENTS: tuple[str, ...] = (
     "why_formalise", "form_cooperative", "form_gie", "get_authorisation", "couloirs",
@@ -43,12 +45,12 @@ KNOWN_INTENTS = frozenset(CONTENT_INTENTS + NAVIGATION_INTENTS)
 
 # Channel limits, checked when content is written rather than when a send fails.
 SHORT_MAX = 600                # one phone screen
-BUTTON_TITLE_MAX = 20          # WhatsApp reply button title
-MAX_BUTTONS = 3                # WhatsApp reply buttons per message
-LIST_ROW_TITLE_MAX = 24        # WhatsApp list row title
-MAX_LIST_ROWS = 10             # WhatsApp list rows per message
-INTERACTIVE_BODY_MAX = 1024    # WhatsApp interactive message body
-TELEGRAM_TEXT_MAX = 4096       # Telegram message text
+BUTTON_TITLE_MAX = facts.WHATSAPP_BUTTON_TITLE_LIMIT
+MAX_BUTTONS = facts.WHATSAPP_MAX_BUTTONS
+LIST_ROW_TITLE_MAX = facts.WHATSAPP_LIST_ROW_TITLE_LIMIT
+MAX_LIST_ROWS = facts.WHATSAPP_MAX_LIST_ROWS
+INTERACTIVE_BODY_MAX = facts.WHATSAPP_INTERACTIVE_BODY_LIMIT
+TELEGRAM_TEXT_MAX = facts.TELEGRAM_TEXT_LIMIT
 CAVEAT_MAX = 300
 DOCUMENT_TITLE_MAX = 80
 RELATED_MIN, RELATED_MAX = 2, 3

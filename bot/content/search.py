@@ -85,7 +85,7 @@ STOP_WORDS = _stop_words()
 
 
 def tokens(text: str) -> list[str]:
-    """The content words of a text: normalised, split on non-letters, stop-words out."""
+    """The content words of a text: normalized, split on non-letters, stop-words out."""
     return [w for w in _WORD.findall(normalize(text)) if w not in STOP_WORDS]
 
 

@@ -20,9 +20,11 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
+from bot.facts import LANGUAGE_CODES
+
 __all__ = ["guess_language", "LanguageGuesser", "LANGUAGES"]
 
-LANGUAGES = ("fr", "bm", "emk", "ff", "snk", "wo")
+LANGUAGES = LANGUAGE_CODES
 DATA_DIR = Path(__file__).resolve().parents[2] / "nlu" / "data" / "nlu"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 _NOT_LETTER = re.compile(r"[^\w']+")

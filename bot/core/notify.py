@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -31,6 +30,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot import facts
+from bot.config import Settings, reveal
 from bot.core.messages import Choice, Reply
 from bot.i18n import N_, translator
 from bot.store import requests as store
@@ -41,16 +42,9 @@ log = logging.getLogger(__name__)
 
 MAX_NOTIFY_ATTEMPTS = 12
 CLAIM = timedelta(minutes=5)  # a crashed sender's claim expires: the request is tried again
-COUNTRY_NAMES = {"ML": "Mali", "GN": "Guinée", "SN": "Sénégal"}
-CATEGORY_NAMES = {
-    "land_conflict": "Conflit de terrain", "extortion": "Racket, extorsion",
-    "accident": "Accident", "pollution": "Pollution", "child_labour": "Enfants au travail",
-    "protection": "Protection (confidentiel)", "other": "Autre problème",
-    "talk_to_person": "Parler à une personne",
-}
-TIME_NAMES = {"morning": "le matin", "afternoon": "l'après-midi", "evening": "le soir",
-              "any": "à tout moment"}
-CHANNEL_NAMES = {"web": "chat web", "telegram": "Telegram", "whatsapp": "WhatsApp"}
+# Partners read French: the facts' French names, untranslated.
+COUNTRY_NAMES, CATEGORY_NAMES = facts.COUNTRIES, facts.CATEGORIES
+TIME_NAMES, CHANNEL_NAMES = facts.CALLBACK_TIMES, facts.CHANNELS
 
 
 # What the miner reads of a status (the status flow uses the same words).
@@ -74,24 +68,20 @@ class SmtpSettings:
     port: int = 587
     sender: str = "assistant@localhost"
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     # STARTTLS with a verified certificate unless the operator turns it off explicitly
     # (SMTP_STARTTLS=0): a relay that does not offer it gets nothing (docs/SECURITY.md).
     starttls: bool = True
     timeout: float = 20.0
 
     @classmethod
-    def from_env(cls) -> SmtpSettings | None:
-        env = {name: os.environ.get(name) or None for name in (
-            "SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_USERNAME", "SMTP_PASSWORD",
-            "SMTP_STARTTLS")}
-        if not env["SMTP_HOST"]:
+    def from_settings(cls, settings: Settings) -> SmtpSettings | None:
+        """The relay of the settings' SMTP_* variables; None without SMTP_HOST (no e-mail)."""
+        if not settings.smtp_host:
             return None
-        starttls = (env["SMTP_STARTTLS"] or "1").strip().lower()
-        return cls(host=env["SMTP_HOST"], port=int(env["SMTP_PORT"] or 587),
-                   sender=env["SMTP_FROM"] or "assistant@localhost",
-                   username=env["SMTP_USERNAME"], password=env["SMTP_PASSWORD"],
-                   starttls=starttls not in ("0", "false", "no", "off"))
+        return cls(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
+                   username=settings.smtp_username, password=reveal(settings.smtp_password),
+                   starttls=settings.smtp_starttls)
 
 
 class EmailSender:
@@ -186,13 +176,13 @@ class PartnerNotifier:
         self.dashboard_url = dashboard_url
 
     @classmethod
-    def from_settings(cls, settings: Any, db: Database, http: Any) -> PartnerNotifier:
-        smtp = SmtpSettings.from_env()
-        token = getattr(settings, "telegram_bot_token", None)
+    def from_settings(cls, settings: Settings, db: Database, http: Any) -> PartnerNotifier:
+        smtp = SmtpSettings.from_settings(settings)
+        token = reveal(settings.telegram_bot_token)
         return cls(db, EmailSender(smtp) if smtp else None,
                    TelegramGroupSender(http, token, settings.telegram_api_base_url)
                    if token else None,
-                   os.environ.get("DASHBOARD_URL") or None)
+                   settings.dashboard_url)
 
     def _target(self, request: FollowUpRequest,
                 partner: Partner | None) -> tuple[str | None, str | None]:
@@ -274,7 +264,7 @@ def record_partner_update(session: Session, request: FollowUpRequest | str,
     Raises `bot.store.requests.InvalidTransition` for a status change the workflow forbids.
     """
     if isinstance(request, str):
-        code = store.normalise_reference_code(request)
+        code = store.normalize_reference_code(request)
         found = session.scalar(select(FollowUpRequest).where(
             FollowUpRequest.reference_code == code)) if code else None
         if found is None:

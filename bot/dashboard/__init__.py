@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import ConfigurationError, Settings
+from bot.config import ConfigurationError, Settings, reveal
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def prepare(settings: Settings, db: Database) -> None:
         with db.session() as session:
             ds.sync_organisations(session)
             if settings.demo_users:
-                created = ds.ensure_demo_users(session, settings.demo_password)
+                created = ds.ensure_demo_users(session, reveal(settings.demo_password))
                 log.warning("dashboard: demo accounts on (demo-<partner>-<role>, %d created);"
                             " never in a deployment", created)
     except IntegrityError:  # another app process did the same at the same moment

@@ -23,7 +23,7 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.config import Settings
+from bot.config import Settings, reveal
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ LOGIN_FAILURES = "5/15 minutes"
 
 
 def dashboard_secret(settings: Settings) -> str:
-    return settings.dashboard_secret or hashlib.sha256(
-        b"dashboard:" + settings.data_key.encode()).hexdigest()
+    return reveal(settings.dashboard_secret) or hashlib.sha256(
+        b"dashboard:" + settings.data_key.get_secret_value().encode()).hexdigest()
 
 
 class Cookies:

@@ -1,23 +1,19 @@
-"""French names of the codes the dashboard shows (marked for gettext with N_)."""
+"""French names of the codes the dashboard shows (marked for gettext with N_; the shared
+ones come from bot/facts.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from bot import facts
 from bot.i18n import N_
 
 STATUS = {"new": N_("Nouvelle"), "assigned": N_("Confiée"), "in_progress": N_("En cours"),
           "resolved": N_("Résolue"), "closed": N_("Clôturée")}
-CATEGORY = {
-    "land_conflict": N_("Conflit de terrain"), "extortion": N_("Racket, extorsion"),
-    "accident": N_("Accident"), "pollution": N_("Pollution"),
-    "child_labour": N_("Enfants au travail"), "protection": N_("Protection (confidentiel)"),
-    "other": N_("Autre problème"), "talk_to_person": N_("Parler à une personne"),
-}
-COUNTRIES = {"ML": N_("Mali"), "GN": N_("Guinée"), "SN": N_("Sénégal")}
-CHANNEL = {"web": N_("Chat web"), "telegram": N_("Telegram"), "whatsapp": N_("WhatsApp")}
-LANGUAGE = {"fr": "français", "bm": "bambara", "emk": "maninka", "ff": "pular",
-            "snk": "soninké", "wo": "wolof"}
+CATEGORY = facts.CATEGORIES
+COUNTRIES = facts.COUNTRIES
+CHANNEL = facts.CHANNELS
+LANGUAGE = facts.LANGUAGE_NAMES_FR
 ROLE = {"viewer": N_("Lecture seule"), "caseworker": N_("Chargé·e de suivi"),
         "protection": N_("Équipe de protection"), "admin": N_("Administrateur·rice")}
 # The outbox row's status, as the partner reads it.
@@ -30,8 +26,7 @@ EVENT = {"created": N_("Reçue"), "status": N_("Statut changé"), "reopened": N_
          "notify_failed": N_("Notification non envoyée"),
          "consent_withdrawn": N_("Consentement retiré"), "anonymised": N_("Anonymisée"),
          "assigned_to": N_("Attribuée"), "callback": N_("Rappel")}
-CALLBACK_TIME = {"morning": N_("le matin"), "afternoon": N_("l'après-midi"),
-                 "evening": N_("le soir"), "any": N_("à tout moment")}
+CALLBACK_TIME = facts.CALLBACK_TIMES
 
 
 def when(value: datetime | None) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from bot.facts import CHANNELS
 from bot.store.models import FollowUpRequest, utcnow
 
 PASSWORD = "bench password 123"
@@ -61,7 +62,7 @@ def seed(db, n: int, batch: int = 5000) -> list[str]:
                 "category": "protection" if protection else rng.choice(CATEGORIES),
                 "country": country, "cluster": None if protection else rng.randint(1, 10),
                 "locality": None if protection else "Kéniéba", "channel": rng.choice(
-                    ("web", "telegram", "whatsapp")), "language": rng.choice(("fr", "bm", "ff")),
+                    tuple(CHANNELS)), "language": rng.choice(("fr", "bm", "ff")),
                 "summary": None if protection else "Le cyanure coule dans le marigot " * 3,
                 "sensitive": protection, "status": rng.choice(STATUSES),
                 "partner_id": PARTNER[country], "created_at": created, "updated_at": created,

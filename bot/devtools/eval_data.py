@@ -1,11 +1,10 @@
 """The NLU examples as the evaluation reads them: paths, languages, targets, the example
-files of nlu/data/ and nlu/tests/, and the normalised training data built for Rasa."""
+files of nlu/data/ and nlu/tests/, and the normalized training data built for Rasa."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -13,7 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from bot.config import VAR_DIR
 from bot.core.normalize import normalize
+from bot.facts import LANGUAGE_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "nlu"
@@ -26,9 +27,9 @@ REALISTIC_SPLITS = ("dev", "test")
 # Issue 11: top-1 accuracy on the realistic test set, fallback counted right only when the
 # retrieval fallback offers the right answer.
 REALISTIC_TARGETS = {"fr": 0.90, "bm": 0.80, "emk": 0.80, "ff": 0.80, "snk": 0.80, "wo": 0.80}
-EVAL_DIR = Path(os.environ.get("VAR_DIR", ROOT / "var")) / "nlu-eval"
+EVAL_DIR = VAR_DIR / "nlu-eval"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
-LANGS = ("fr", "bm", "emk", "ff", "snk", "wo")
+LANGS = LANGUAGE_CODES
 TARGETS = {"fr": 0.90, "bm": 0.75, "emk": 0.75, "ff": 0.75, "snk": 0.75, "wo": 0.75}
 OOS_TARGET = 0.90
 FALLBACK = "nlu_fallback"
@@ -42,7 +43,7 @@ _EXAMPLE_LINE = re.compile(r"^(\s*-\s)(.*)$")
 
 @dataclass
 class Example:
-    text: str  # normalised, annotations removed
+    text: str  # normalized, annotations removed
     intent: str
     lang: str
     entities: list[tuple[str, str]] = field(default_factory=list)  # (entity, surface text)
@@ -123,7 +124,7 @@ def realistic_examples(split: str, lang: str) -> list[Example]:
     return read_examples(path, lang) if path.exists() else []
 
 
-def _normalise_block(block: str) -> str:
+def _normalize_block(block: str) -> str:
     lines = []
     for line in block.splitlines():
         match = _EXAMPLE_LINE.match(line)
@@ -144,7 +145,7 @@ _Dumper.add_representer(_Literal, lambda d, s: d.represent_scalar("tag:yaml.org,
 
 
 def build(target: Path, langs: tuple[str, ...] = LANGS) -> Path:
-    """Write config.yml and normalised data/ (only ``langs``' example files) under target."""
+    """Write config.yml and normalized data/ (only ``langs``' example files) under target."""
     if target.exists():
         shutil.rmtree(target)
     (target / "data").mkdir(parents=True)
@@ -159,7 +160,7 @@ def build(target: Path, langs: tuple[str, ...] = LANGS) -> Path:
         if isinstance(data, dict) and isinstance(data.get("nlu"), list):
             for item in data["nlu"]:
                 if isinstance(item.get("examples"), str):
-                    item["examples"] = _Literal(_normalise_block(item["examples"]))
+                    item["examples"] = _Literal(_normalize_block(item["examples"]))
         out = target / "data" / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False),
@@ -169,7 +170,8 @@ def build(target: Path, langs: tuple[str, ...] = LANGS) -> Path:
 
 def data_hash(langs: tuple[str, ...] = LANGS) -> str:
     digest = hashlib.sha256()
-    paths = [NLU_DIR / "config.yml", ROOT / "bot" / "core" / "normalize.py", *training_files()]
+    paths = [NLU_DIR / "config.yml", ROOT / "bot" / "core" / "normalize.py",
+             ROOT / "bot" / "core" / "spellings.py", *training_files()]
     for path in paths:
         rel = path.relative_to(ROOT)
         if file_lang(path) not in (None, *langs):

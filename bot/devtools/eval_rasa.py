@@ -111,7 +111,7 @@ def _as_parse(text: str, p: dict) -> dict:
 
 def predict_messages(model: Path, examples: list[Example]) -> tuple[list[dict], str]:
     """One prediction per message, by the runtime's rule (``Gateway._strongest_question``):
-    a long message (``bot.core.segments.split_sentences`` of the normalised text) that is not
+    a long message (``bot.core.segments.split_sentences`` of the normalized text) that is not
     a possible disclosure (``keep_whole``) is parsed part by part, and the strongest part
     (``strongest``) is what the model answers, unless it is no question at all (then the
     whole message). Returns (predictions, how long messages were read)."""

@@ -9,11 +9,11 @@ What it does, in one run:
 1. builds the training data the way ``bot.devtools.train`` does (every example through
    ``bot.core.normalize.normalize``) in ``var/nlu-eval/build-<hash>/``;
 2. trains it with ``.venv-rasa/bin/rasa train nlu`` (or reuses the model cached under
-   ``var/nlu-eval/models/`` by a hash of nlu/config.yml, the training files and the normaliser);
+   ``var/nlu-eval/models/`` by a hash of nlu/config.yml, the training files and the normalizer);
 3. parses every held-out example of ``nlu/tests/heldout/<lang>.yml`` with that model (one
    Rasa process, ``Agent.parse_message``);
 4. trains the baseline, TF-IDF on character n-grams + logistic regression, on the same
-   normalised examples, with a probability threshold for "fallback";
+   normalized examples, with a probability threshold for "fallback";
 5. prints, per language: intent accuracy, macro-F1, the share of out-of-scope messages that
    end in ``nlu_fallback`` or ``out_of_scope``, the share of in-scope messages lost to the
    fallback, entity recall, and the top confusion pairs.
@@ -260,15 +260,19 @@ def _use_normalizer_from(rev: str) -> None:
     index read messages through it)."""
     import importlib.util
 
-    source = subprocess.run(["git", "show", f"{rev}:bot/core/normalize.py"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout
-    path = EVAL_DIR / f"normalize-{rev}.py"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("bot.core.normalize", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules["bot.core.normalize"] = module
+    # The word tables live in bot/core/spellings.py since issue 12 (absent at older revisions).
+    for name in ("spellings", "normalize"):
+        shown = subprocess.run(["git", "show", f"{rev}:bot/core/{name}.py"], cwd=ROOT,
+                               capture_output=True, text=True, check=name == "normalize")
+        if shown.returncode:
+            continue
+        path = EVAL_DIR / f"{name}-{rev}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(shown.stdout, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(f"bot.core.{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[f"bot.core.{name}"] = module
+        spec.loader.exec_module(module)
     import bot.core
 
     bot.core.normalize = module

@@ -9,7 +9,7 @@ phone: drop accents and apostrophes, lowercase (or ALL CAPS), common West-Africa
 abbreviations and phonetic spellings ("koi", "ke", "pr", "bcp", "sa", "jveu"), digits for
 number words (and the reverse), doubled and dropped letters, swapped neighbouring AZERTY keys,
 missing spaces. It was written from general knowledge of SMS writing, without looking at the
-project's normaliser (bot/core/normalize.py), so that it does not copy that normaliser's blind
+project's normalizer (bot/core/normalize.py), so that it does not copy that normalizer's blind
 spots.
 
 How the files are generated (deterministic, documented here so that anyone can re-run it):

@@ -6,7 +6,7 @@
 The training data is first copied to `var/nlu-build/` with every example passed through
 `bot.core.normalize.normalize`, the same function the gateway applies to user messages. The
 model is cached by a hash of everything that shapes it (nlu/, the content fingerprint, the
-normaliser, the Rasa requirements) in `MODEL_CACHE_DIR` (default ~/.cache/orpaillage-assistant/
+normalizer, the Rasa requirements) in `MODEL_CACHE_DIR` (default ~/.cache/orpaillage-assistant/
 models), which outlives clones, and is copied to `models/current.tar.gz` for `make run`.
 """
 
@@ -51,7 +51,8 @@ def model_hash() -> str:
     digest = hashlib.sha256()
     for path in training_inputs():
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
-    for extra in (ROOT / "bot" / "core" / "normalize.py", ROOT / "requirements" / "rasa.txt",
+    for extra in (ROOT / "bot" / "core" / "normalize.py", ROOT / "bot" / "core" / "spellings.py",
+                  ROOT / "requirements" / "rasa.txt",
                   ROOT / "requirements" / "rasa-constraints.txt"):
         digest.update(extra.read_bytes())
     digest.update(get_content().fingerprint().encode())
@@ -61,7 +62,7 @@ def model_hash() -> str:
 _EXAMPLE_LINE = re.compile(r"^(\s*-\s)(.*)$")
 
 
-def _normalise_examples(block: str) -> str:
+def _normalize_examples(block: str) -> str:
     lines = []
     for line in block.splitlines():
         match = _EXAMPLE_LINE.match(line)
@@ -70,7 +71,7 @@ def _normalise_examples(block: str) -> str:
 
 
 def build(dest: Path | None = None) -> Path:
-    """Copy nlu/ to a build folder with normalised examples and lookup entries."""
+    """Copy nlu/ to a build folder with normalized examples and lookup entries."""
     dest = dest or BUILD_DIR / f"{os.getpid()}"
     if dest.exists():
         shutil.rmtree(dest)
@@ -84,7 +85,7 @@ def build(dest: Path | None = None) -> Path:
         if isinstance(data, dict) and isinstance(data.get("nlu"), list):
             for item in data["nlu"]:
                 if isinstance(item.get("examples"), str):
-                    item["examples"] = _LiteralStr(_normalise_examples(item["examples"]))
+                    item["examples"] = _LiteralStr(_normalize_examples(item["examples"]))
             target.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True,
                                         sort_keys=False), encoding="utf-8")
         else:

@@ -16,7 +16,7 @@ and ``N_(`` calls under ``bot/``. Catalogues live in ``locales/``; the translato
 """
 
 from bot.i18n.formatting import format_date, format_number
-from bot.i18n.languages import COUNTRIES, DEFAULT_LANGUAGE, LANGUAGES, normalise_language
+from bot.i18n.languages import COUNTRIES, DEFAULT_LANGUAGE, LANGUAGES, normalize_language
 from bot.i18n.translate import N_, Translator, reload_translations, translator
 
 __all__ = [
@@ -27,7 +27,7 @@ __all__ = [
     "Translator",
     "format_date",
     "format_number",
-    "normalise_language",
+    "normalize_language",
     "reload_translations",
     "translator",
 ]

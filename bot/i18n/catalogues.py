@@ -52,7 +52,7 @@ from bot.i18n.pofiles import (
     french_source_forms,
     iter_messages,
     new_catalogue,
-    normalise_plural,
+    normalize_plural,
     read_catalogue,
     render_catalogue,
     write_catalogue,
@@ -200,7 +200,7 @@ class Catalogues:
                         message.string = previous.string
                         message.user_comments = list(previous.user_comments)
                         catalogue.obsolete.pop(key, None)
-                normalise_plural(message, catalogue.num_plurals)
+                normalize_plural(message, catalogue.num_plurals)
                 message.flags.discard("fuzzy")
                 if language == DEFAULT_LANGUAGE and not is_translated(message):
                     message.string = french_source_forms(message, catalogue.num_plurals)

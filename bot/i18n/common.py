@@ -10,6 +10,7 @@ code looks like. Use them by name, formatting placeholders after translating::
 
 from __future__ import annotations
 
+from bot.facts import COUNTRIES
 from bot.i18n.translate import N_
 
 WELCOME = N_("Bonjour ! Je suis l'assistant des orpailleurs. Choisissez un thème :")
@@ -21,11 +22,7 @@ OTHER_COUNTRY = N_("Autre pays")
 CHANGE_LANGUAGE = N_("Changer de langue")
 CHOOSE_LANGUAGE = N_("Choisissez votre langue :")
 ASK_COUNTRY = N_("Dans quel pays travaillez-vous ?")
-COUNTRY_NAMES = {
-    "ML": N_("Mali"),
-    "GN": N_("Guinée"),
-    "SN": N_("Sénégal"),
-}
+COUNTRY_NAMES = COUNTRIES
 NOT_UNDERSTOOD = N_("Je n'ai pas bien compris. Choisissez dans le menu ou écrivez votre "
                     "question autrement.")
 STILL_NOT_UNDERSTOOD = N_("Je ne comprends toujours pas. Voulez-vous parler à une personne ?")

@@ -17,7 +17,7 @@ from functools import cache
 
 from babel import Locale, dates, localedata, numbers
 
-from bot.i18n.languages import normalise_country, normalise_language
+from bot.i18n.languages import normalize_country, normalize_language
 
 # The data each kind of formatting needs from the locale itself.
 _NEEDS = {
@@ -45,7 +45,7 @@ def format_date(date: datetime.date, language: str | None, country: str | None =
 @cache
 def formatting_locale(language: str | None, country: str | None, kind: str) -> Locale:
     """The Babel locale used for ``kind`` ("numbers" or "dates") in ``language``/``country``."""
-    code, country = normalise_language(language), normalise_country(country)
+    code, country = normalize_language(language), normalize_country(country)
     for candidate in _candidates(code, country):
         if _defines(candidate, _NEEDS[kind]):
             return Locale.parse(candidate)

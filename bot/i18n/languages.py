@@ -1,22 +1,17 @@
-"""The six interface languages, their plural rules, and how a language code is recognised."""
+"""The interface languages' plural rules, and how a language or country code is recognised.
+
+The languages and countries themselves are in bot/facts.py.
+"""
 
 from __future__ import annotations
 
-#: Interface languages in menu order: code -> name in the language itself.
-LANGUAGES: dict[str, str] = {
-    "fr": "Français",
-    "bm": "Bamanankan",
-    "emk": "Maninkakan",
-    "ff": "Pulaar",
-    "snk": "Soninkanxaane",
-    "wo": "Wolof",
-}
+from bot.facts import COUNTRY_CODES, DEFAULT_LANGUAGE, LANGUAGES
 
-#: French is the source language (msgids are French) and the fallback for everything.
-DEFAULT_LANGUAGE = "fr"
+__all__ = ["COUNTRIES", "DEFAULT_LANGUAGE", "LANGUAGES", "PLURAL_FORMS", "normalize_country",
+           "normalize_language"]
 
-#: Countries where the assistant runs (ISO 3166-1 alpha-2).
-COUNTRIES = ("ML", "GN", "SN")
+#: Countries where the assistant runs (ISO 3166-1 alpha-2), as bot.i18n has always named them.
+COUNTRIES = COUNTRY_CODES
 
 #: gettext Plural-Forms per catalogue. Written into every .po/.mo by our own code so that
 #: Maninka and Soninke, which Babel/CLDR do not know, get a rule too.
@@ -49,7 +44,7 @@ _ALIASES: dict[str, str] = {
 }
 
 
-def normalise_language(code: str | None) -> str:
+def normalize_language(code: str | None) -> str:
     """Return one of LANGUAGES for ``code`` ("bm", "bm_ML", "BAM", "ff-Latn-SN"...).
 
     Anything unrecognised (including None and "") gives French, the source language.
@@ -67,7 +62,7 @@ def normalise_language(code: str | None) -> str:
     return _ALIASES.get(base, DEFAULT_LANGUAGE)
 
 
-def normalise_country(country: str | None) -> str | None:
+def normalize_country(country: str | None) -> str | None:
     """Return "ML", "GN" or "SN" for ``country`` in any case, else None."""
     if not country:
         return None

@@ -127,7 +127,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def normalise_plural(message: Message, num_plurals: int) -> None:
+def normalize_plural(message: Message, num_plurals: int) -> None:
     """Give a plural message exactly ``num_plurals`` forms (extra forms only if non-empty)."""
     if isinstance(message.id, str):
         return

@@ -8,21 +8,10 @@ import logging
 import threading
 from pathlib import Path
 
-from bot.i18n.languages import DEFAULT_LANGUAGE, normalise_language
+from bot.facts import N_ as N_  # re-exported: bot.i18n.N_
+from bot.i18n.languages import DEFAULT_LANGUAGE, normalize_language
 
 log = logging.getLogger(__name__)
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for extraction without translating it (translate it later).
-
-    Use it for strings defined at import time, before a language is known::
-
-        MAIN_MENU = N_("Menu principal")
-        ...
-        translator(lang).gettext(MAIN_MENU)
-    """
-    return message
 
 
 class Translator:
@@ -59,7 +48,7 @@ def translator(language: str | None, locales: Path | str | None = None) -> Trans
     """
     from bot.i18n.catalogues import Catalogues
 
-    code = normalise_language(language)
+    code = normalize_language(language)
     catalogues = Catalogues() if locales is None else Catalogues(Path(locales).parent)
     key = (code, catalogues.locales)
     with _lock:

@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,9 @@ from bot.store.models import ChannelIdentity, Contact, FollowUpRequest
 log = logging.getLogger(__name__)
 
 
-def split_keys(key: str | bytes) -> list[str]:
+def split_keys(key: str | bytes | SecretStr) -> list[str]:
+    if isinstance(key, SecretStr):  # the settings' data_key
+        key = key.get_secret_value()
     text = key.decode() if isinstance(key, bytes) else key
     keys = [part.strip() for part in text.split(",") if part.strip()]
     if not keys:
@@ -34,7 +37,7 @@ def split_keys(key: str | bytes) -> list[str]:
 
 
 class IdentityVault:
-    def __init__(self, key: str | bytes):
+    def __init__(self, key: str | bytes | SecretStr):
         keys = split_keys(key)
         self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
         self._hash_keys = [hashlib.sha256(b"address-hash:" + k.encode()).digest() for k in keys]

@@ -27,7 +27,7 @@ _DIGITS = re.compile(r"\d{6,}")
 
 
 def mask(text: str) -> str:
-    """The normalised text with phone numbers and long digit runs masked."""
+    """The normalized text with phone numbers and long digit runs masked."""
     text = normalize(text)
     text = _PHONE.sub("<tel>", text)
     return _DIGITS.sub("<num>", text)[:TEXT_LIMIT]

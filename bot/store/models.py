@@ -278,7 +278,7 @@ class UnderstandingMiss(Base):
     and the team see what people ask in their own words (docs/NLU.md, "Learning loop").
 
     Never written for a private or sensitive message (the protection flow, a disclosure);
-    the text is normalised with phone numbers and long digit runs masked; erased with the
+    the text is normalized with phone numbers and long digit runs masked; erased with the
     contact's data. `suggested` are the answer ids offered ("Vouliez-vous parler de… ?"),
     `chosen` the one the user then pressed (what the message meant).
     """

@@ -29,6 +29,8 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import facts
+from bot.facts import CALLBACK_TIME_CODES, CATEGORY_CODES
 from bot.store.db import Database, get_database
 from bot.store.models import (
     Consent,
@@ -41,8 +43,7 @@ from bot.store.models import (
 
 log = logging.getLogger(__name__)
 
-CATEGORIES = ("land_conflict", "extortion", "accident", "pollution", "child_labour",
-              "protection", "other", "talk_to_person")
+CATEGORIES = CATEGORY_CODES
 STATUSES = ("new", "assigned", "in_progress", "resolved", "closed")
 # Where a request may go from each status. Resolved and closed requests can be reopened.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -53,7 +54,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "closed": frozenset({"in_progress"}),
 }
 CONSENT_SCOPES = ("callback", "share_conversation")
-CALLBACK_TIMES = ("morning", "afternoon", "evening", "any")
+CALLBACK_TIMES = CALLBACK_TIME_CODES
 
 # No 0/O, 1/I/L: a code is read aloud on the phone and copied by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -62,7 +63,7 @@ _CODE = re.compile(rf"^([A-Z]{{2}})-?([{CODE_ALPHABET}]{{{CODE_LENGTH}}})$")
 SUMMARY_LIMIT = 500
 LOCALITY_LIMIT = 120
 
-PARTNERS_FILE = Path(__file__).resolve().parents[2] / "content" / "partners.yml"
+PARTNERS_FILE = facts.PARTNERS_FILE
 
 
 class InvalidTransition(ValueError):
@@ -100,7 +101,7 @@ def new_reference_code(country: str | None) -> str:
     return prefix + "-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def normalise_reference_code(text: str | None) -> str | None:
+def normalize_reference_code(text: str | None) -> str | None:
     """The code as stored, from what a user typed ("ml 7kq4xr", "ML7KQ4XR"); None if not one."""
     if not text:
         return None
@@ -301,7 +302,7 @@ def _insert_with_unique_code(session: Session, values: dict[str, Any]) -> Follow
 def find_for_contact(session: Session, code: str | None,
                      contact_id: str | None) -> FollowUpRequest | None:
     """The request with this code, only if this contact made it (others get nothing)."""
-    code = normalise_reference_code(code)
+    code = normalize_reference_code(code)
     if not code or not contact_id:
         return None
     return session.scalar(select(FollowUpRequest).where(

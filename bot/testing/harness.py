@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from bot.config import Settings
+from bot.config import Settings, given, replace
 from bot.store.db import Database
 from bot.store.models import Contact, InboxMessage, MediaFile, OutboxMessage
 from bot.testing.server import LoopbackServer
 
 
 def make_settings(tmp_path: Path, rasa_url: str, **overrides: Any) -> Settings:
-    settings = Settings(
+    settings = given(
         database_url=f"sqlite:///{tmp_path / 'app.db'}",
         rasa_url=rasa_url,
         rasa_token=None,

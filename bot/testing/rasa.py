@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from bot.testing.server import FaultInjector, LoopbackServer, Recorded, ServedFake
 
-# The gateway normalises text before Rasa sees it (accents may be gone): match both ways.
+# The gateway normalizes text before Rasa sees it (accents may be gone): match both ways.
 KEYWORDS = [
     (re.compile(r"violence|frapp|aide violences", re.I), "violence_help"),
     (re.compile(r"signaler|probl[eè]me", re.I), "report_problem"),

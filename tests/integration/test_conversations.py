@@ -19,7 +19,7 @@ CONVERSATIONS = yaml.safe_load(
 
 
 def read_as(stack: Stack, text: str) -> str:
-    """The intent Rasa's model gives the text, as the app sends it (normalised)."""
+    """The intent Rasa's model gives the text, as the app sends it (normalized)."""
     response = httpx.post(f"{stack.rasa_url}/model/parse", json={"text": normalize(text)},
                           params={"token": stack.rasa_token}, timeout=60)
     response.raise_for_status()

@@ -9,14 +9,13 @@ import asyncio
 import json
 import uuid
 from collections import defaultdict
-from dataclasses import replace
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
 from bot.channels.memory import MemoryChannel
-from bot.config import load_settings
+from bot.config import load_settings, replace
 from bot.core.gateway import Gateway, SendError
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient

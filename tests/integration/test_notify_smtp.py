@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import load_settings
 from bot.core.notify import EmailSender, NotifyError, SmtpSettings
 from bot.testing.smtp import FakeSmtp
 
@@ -16,11 +17,11 @@ def test_starttls_is_the_default_and_only_an_explicit_setting_turns_it_off(monke
     monkeypatch.delenv("SMTP_STARTTLS", raising=False)
     monkeypatch.setenv("SMTP_HOST", "smtp.example.org")
     monkeypatch.setenv("SMTP_PORT", "")  # compose passes unset variables as empty strings
-    settings = SmtpSettings.from_env()
+    settings = SmtpSettings.from_settings(load_settings())
     assert settings.starttls is True and settings.port == 587
     assert SmtpSettings("smtp.example.org").starttls is True
     monkeypatch.setenv("SMTP_STARTTLS", "0")
-    assert SmtpSettings.from_env().starttls is False
+    assert SmtpSettings.from_settings(load_settings()).starttls is False
 
 
 async def test_a_relay_without_starttls_gets_nothing_in_clear_text(monkeypatch):
@@ -28,11 +29,12 @@ async def test_a_relay_without_starttls_gets_nothing_in_clear_text(monkeypatch):
         monkeypatch.delenv("SMTP_STARTTLS", raising=False)
         monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("SMTP_PORT", str(smtp.port))
-        sender = EmailSender(SmtpSettings.from_env())
+        sender = EmailSender(SmtpSettings.from_settings(load_settings()))
         with pytest.raises(NotifyError):
             await sender.send("suivi@partner.test", "Demande ML-234567", "Description : or volé")
         assert smtp.messages == []
         # Told otherwise (a relay on a trusted local network): sent without TLS.
         monkeypatch.setenv("SMTP_STARTTLS", "0")
-        await EmailSender(SmtpSettings.from_env()).send("suivi@partner.test", "Demande", "x")
+        relay = SmtpSettings.from_settings(load_settings())
+        await EmailSender(relay).send("suivi@partner.test", "Demande", "x")
         assert len(smtp.messages) == 1

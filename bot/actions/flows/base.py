@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from bot.actions.state import Turn
 from bot.core.messages import Choice, Reply
+from bot.facts import COUNTRIES, MINER_CATEGORIES
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.actions.dialogue import Talk
@@ -152,9 +153,8 @@ class Flow:
 
     def ask_country(self, talk: Talk, text: str) -> Reply:
         """A country question that stays inside the flow (the global `country:` would not)."""
-        return talk.reply(text, [Choice(self.cid("country:ML"), talk._("Mali")),
-                                 Choice(self.cid("country:GN"), talk._("Guinée")),
-                                 Choice(self.cid("country:SN"), talk._("Sénégal")),
+        return talk.reply(text, [*(Choice(self.cid(f"country:{code}"), talk._(name))
+                                   for code, name in COUNTRIES.items()),
                                  Choice(self.cid("cancel"), talk._("Annuler"))])
 
     @staticmethod
@@ -171,18 +171,7 @@ class Flow:
 
     @staticmethod
     def category_label(talk: Talk, category: str) -> str:
-        labels = {
-            "land_conflict": talk._("Conflit de terrain"),
-            "extortion": talk._("Racket, extorsion"),
-            "accident": talk._("Accident"),
-            "pollution": talk._("Pollution"),
-            "child_labour": talk._("Enfants au travail"),
-            "violence": talk._("Violence, abus"),
-            "protection": talk._("Violence, abus"),
-            "other": talk._("Autre problème"),
-            "talk_to_person": talk._("Parler à une personne"),
-        }
-        return labels.get(category, category)
+        return talk._(MINER_CATEGORIES[category]) if category in MINER_CATEGORIES else category
 
     @staticmethod
     def clear_chat_help(talk: Talk) -> str:

@@ -25,11 +25,12 @@ from bot.actions.flows.base import Flow
 from bot.actions.state import COUNTRY_CODES, Turn
 from bot.core.messages import Choice, Reply
 from bot.core.privacy import QUICK_EXIT_WORDS
+from bot.facts import CALLBACK_TIME_CODES, CALLBACK_TIMES, COUNTRIES
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.actions.dialogue import Talk
 
-TIMES = ("morning", "afternoon", "evening", "any")
+TIMES = CALLBACK_TIME_CODES
 
 
 class ProtectionFlow(Flow):
@@ -86,9 +87,8 @@ class ProtectionFlow(Flow):
     def _ask_country(self, talk: Talk) -> Reply:
         return self._reply(talk, talk._("De l'aide existe, gratuite et confidentielle. Dans quel "
                                         "pays êtes-vous ?"),
-                           [Choice(self.cid("country:ML"), talk._("Mali")),
-                            Choice(self.cid("country:GN"), talk._("Guinée")),
-                            Choice(self.cid("country:SN"), talk._("Sénégal"))])
+                           [Choice(self.cid(f"country:{code}"), talk._(name))
+                            for code, name in COUNTRIES.items()])
 
     def _info(self, talk: Talk) -> Reply:
         self._go(talk, "info")
@@ -121,9 +121,7 @@ class ProtectionFlow(Flow):
 
     @staticmethod
     def _time_label(talk: Talk, slot: str, title: bool = False) -> str:
-        labels = {"morning": talk._("le matin"), "afternoon": talk._("l'après-midi"),
-                  "evening": talk._("le soir"), "any": talk._("à tout moment")}
-        label = labels[slot]
+        label = talk._(CALLBACK_TIMES[slot])
         return label[:1].upper() + label[1:] if title else label
 
     # ---- turns -------------------------------------------------------------------------

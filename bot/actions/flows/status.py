@@ -43,7 +43,7 @@ def find_reference_code(text: str | None) -> str | None:
     match = _CODE_IN_TEXT.search(text or "")
     if not match:
         return None
-    return store.normalise_reference_code(match.group(1) + match.group(2))
+    return store.normalize_reference_code(match.group(1) + match.group(2))
 
 
 class StatusFlow(Flow):
@@ -79,7 +79,7 @@ class StatusFlow(Flow):
             return None
         if self.is_cancel_text(turn):
             return self.cancelled(talk)
-        code = find_reference_code(turn.text) or store.normalise_reference_code(turn.text)
+        code = find_reference_code(turn.text) or store.normalize_reference_code(turn.text)
         if code is None:
             if turn.intent not in (None, "nlu_fallback", "out_of_scope", "inform", "check_status"):
                 return None  # a new question: let the dialogue answer it

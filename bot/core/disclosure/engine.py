@@ -62,7 +62,7 @@ def _key_word(word: str) -> str:
 
 
 def key(text: str) -> str:
-    """The matching form of a text: normalised (SMS spellings, accents, special letters),
+    """The matching form of a text: normalized (SMS spellings, accents, special letters),
     punctuation and apostrophes turned to spaces, and a phonetic folding that makes the
     spellings people type meet (ou→u, gn→ny, qu→k, kh→x, doubled letters single):
     "Dagnou ma dóor" and "dañu ma door" both become "danyu ma dor"."""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.facts import CHANNELS
 from bot.i18n import COUNTRIES
 from bot.store import requests as store
 from bot.store.dashboard.access import Principal, aware, can, visible
@@ -57,7 +58,7 @@ class Filters:
                    cluster=int(cluster) if cluster.isdigit() else None,
                    category=text("category", store.CATEGORIES),
                    language=text("language", pattern=r"^[a-z]{2,3}$"),
-                   channel=text("channel", ("web", "telegram", "whatsapp")),
+                   channel=text("channel", tuple(CHANNELS)),
                    created_from=day("from"), created_to=day("to", end=True),
                    overdue=(params.get("overdue") or "") in ("1", "on", "true", "yes"),
                    q=(params.get("q") or "").strip()[:40] or None)
@@ -76,7 +77,7 @@ class Filters:
 def code_condition(q: str):
     """A reference code as people type it: "ml 7kq4xr", "ML7KQ4XR", "7kq4xr", "ML-7KQ"."""
     r = FollowUpRequest
-    full = store.normalise_reference_code(q)
+    full = store.normalize_reference_code(q)
     if full:
         return r.reference_code == full
     compact = re.sub(r"[\s._–—-]+", "", q.upper())
@@ -187,11 +188,11 @@ def is_overdue(request: FollowUpRequest, now: datetime | None = None) -> bool:
 
 def find_request(session: Session, user: Principal, code: str) -> FollowUpRequest | None:
     """The request with this code if the user may see it; None when out of scope."""
-    normalised = store.normalise_reference_code(code)
-    if not normalised:
+    normalized = store.normalize_reference_code(code)
+    if not normalized:
         return None
     request = session.scalar(select(FollowUpRequest).where(
-        FollowUpRequest.reference_code == normalised))
+        FollowUpRequest.reference_code == normalized))
     if request is None or not can(user, "view", request):
         return None
     return request

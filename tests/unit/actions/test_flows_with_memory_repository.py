@@ -115,7 +115,7 @@ def test_a_report_keeps_what_was_typed_as_typed_and_takes_the_typed_number():
     assert chat.press("flow:report:cat:accident") == [(
         "Où ? Écrivez le nom du village ou du site, ou envoyez votre position.",
         [("flow:report:cancel", "Annuler"), MENU], False)]
-    # Rasa sees the normalised text; the flow keeps the message as the caller handed it.
+    # Rasa sees the normalized text; the flow keeps the message as the caller handed it.
     chat.say("un village loin", typed="Un village loin, près du fleuve")
     assert chat.flow["locality"] == "Un village loin, près du fleuve"
     assert chat.flow["step"] == "description"

@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.channels import web
-from bot.config import ROOT, load_settings
+from bot.config import ROOT, load_settings, replace
 from bot.core.gateway import Gateway
 from bot.core.messages import Channel, Reply
 from bot.core.rasa_client import RasaClient

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 
 import httpx
 import pytest
 
 from bot.channels.web import Waiters
-from bot.config import load_settings
+from bot.config import load_settings, replace
 from bot.core.gateway import Gateway
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient

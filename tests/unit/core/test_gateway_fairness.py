@@ -9,13 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import replace
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.config import load_settings
+from bot.config import load_settings, replace
 from bot.core.gateway import Gateway, ReadyContacts
 from bot.core.messages import Channel, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient

@@ -54,7 +54,7 @@ def test_mali_the_prefecture_is_guinean() -> None:
     assert resolve_place("mali", country="ML") is None
 
 
-def test_lookup_table_is_fresh_and_normalised() -> None:
+def test_lookup_table_is_fresh_and_normalized() -> None:
     assert places_tool.main(["--source", str(PLACES_CSV), "--check"]) == 0
     data = yaml.safe_load(places_tool.LOOKUP_YML.read_text(encoding="utf-8"))
     entries = [line[2:] for line in data["nlu"][0]["examples"].splitlines()]

@@ -45,7 +45,7 @@ def test_line_breaks_and_phrases_that_start_another_question_split():
     lines = "ou vendre mon or a siguiri\nautre question: les casques sont obligatoires sur le site"
     assert split_sentences(lines) == ["ou vendre mon or a siguiri",
                                       "les casques sont obligatoires sur le site"]
-    # The normaliser writes "svp" out: it still separates.
+    # The normalizer writes "svp" out: it still separates.
     assert len(split_sentences(normalize(text))) == 3
 
 

@@ -17,7 +17,7 @@ def test_strip_annotations_keeps_text_and_entities() -> None:
     assert entities == [("country", "guinee"), ("place", "siguiri")]
 
 
-def test_build_normalises_examples_and_skips_other_languages(tmp_path: Path) -> None:
+def test_build_normalizes_examples_and_skips_other_languages(tmp_path: Path) -> None:
     out = evaluate.build(tmp_path / "b", langs=("bm",))
     files = {p.relative_to(out / "data").as_posix() for p in (out / "data").rglob("*.yml")}
     assert "nlu/bm.yml" in files and "nlu/fr.yml" not in files

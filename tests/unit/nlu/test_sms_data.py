@@ -2,7 +2,7 @@
 well formed, marked draft in the local languages, and never a copy of an evaluation sentence.
 
 Evaluation sets (team held-out, realistic dev and test, disclosure sets) are compared after
-normalisation; a failure names the training line, never a test-set sentence."""
+normalization; a failure names the training line, never a test-set sentence."""
 
 from __future__ import annotations
 

@@ -26,13 +26,13 @@ def test_an_unknown_country_gets_a_neutral_prefix():
 
 @pytest.mark.parametrize("typed", ["ML-7KQ4XR", "ml-7kq4xr", "ML 7KQ4XR", "ml7kq4xr",
                                    " Ml-7kq 4xr "])
-def test_a_typed_code_is_normalised(typed):
-    assert store.normalise_reference_code(typed) == "ML-7KQ4XR"
+def test_a_typed_code_is_normalized(typed):
+    assert store.normalize_reference_code(typed) == "ML-7KQ4XR"
 
 
 @pytest.mark.parametrize("typed", ["", "bonjour", "ML-7KQ4X", "ML-7KQ0XR", "MLL-7KQ4XR", None])
 def test_what_is_not_a_code_is_refused(typed):
-    assert store.normalise_reference_code(typed) is None
+    assert store.normalize_reference_code(typed) is None
 
 
 def test_codes_stay_unique_when_the_random_draw_collides(db, contact, monkeypatch):
