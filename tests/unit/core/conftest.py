@@ -14,7 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.config import load_settings, replace
+from bot.config import load_settings
+from bot.config import replace as replace_settings
 from bot.core.gateway import Gateway, Settled
 from bot.core.messages import Channel, Choice, Inbound, InboundKind, Reply
 from bot.core.rasa_client import RasaClient
@@ -99,7 +100,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path):
-    settings = replace(load_settings(), database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+    settings = replace_settings(load_settings(), database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
                        ack_after_seconds=0.0, worker_poll_seconds=0.05)
     db = Database(settings.database_url)
     db.upgrade()
