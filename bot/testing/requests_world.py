@@ -20,6 +20,7 @@ from bot.core.rasa_client import RasaClient
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.models import Base, OutboxMessage
+from bot.testing.conversation import Turn
 from bot.testing.harness import make_settings
 from bot.testing.rasa import KeywordNLU
 
@@ -55,11 +56,11 @@ class World:
         self.memory = MemoryChannel(gateway, channel)
         self._n = 0
         self.contact_id: str | None = None
-        self.replies: list[Reply] = []
+        self.replies = Turn([])
         self.inbox_ids: list[int] = []
         self.deliver = True
 
-    async def _send(self, inbound: Inbound) -> list[Reply]:
+    async def _send(self, inbound: Inbound) -> Turn:
         with self.db.session() as session:
             seen = session.scalar(select(func.max(OutboxMessage.id))) or 0
         if not self.deliver:  # a slow channel: the replies stay in the outbox
@@ -75,28 +76,28 @@ class World:
             rows = session.scalars(select(OutboxMessage).where(
                 OutboxMessage.id > seen, OutboxMessage.contact_id == accepted.contact_id)
                 .order_by(OutboxMessage.id)).all()
-            self.replies = [Reply.from_json(row.payload) for row in rows]
+            self.replies = Turn([Reply.from_json(row.payload) for row in rows])
         return self.replies
 
     def _id(self) -> str:
         self._n += 1
         return f"m{self._n}-{secrets.token_hex(3)}"
 
-    async def say(self, text: str) -> list[Reply]:
+    async def say(self, text: str) -> Turn:
         return await self._send(Inbound(self.channel, self._id(), self.address,
                                         InboundKind.TEXT, text=text))
 
-    async def press(self, choice: str) -> list[Reply]:
+    async def press(self, choice: str) -> Turn:
         return await self._send(Inbound(self.channel, self._id(), self.address,
                                         InboundKind.CHOICE, choice_id=choice))
 
     @property
     def text(self) -> str:
-        return "\n".join(r.text for r in self.replies)
+        return self.replies.text
 
     @property
     def choices(self) -> list[str]:
-        return [c.id for r in self.replies for c in r.choices]
+        return self.replies.ids
 
     def dump(self) -> str:
         """Every row of every table of ours, as text."""

@@ -14,8 +14,8 @@ import uuid
 import pytest
 
 from bot.devtools.stack import MODEL, Stack
+from bot.testing.conversation import WebChat, web_chat
 from bot.testing.rasa import FakeRasa
-from tests.integration.chat import Chat
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +34,7 @@ def stack(tmp_path_factory):
     stack.started_at = time.monotonic()
     stack.wait_app(60)
     stack.early_sender = "early-" + uuid.uuid4().hex[:8]
-    stack.early_reply = Chat(stack.app_url, stack.early_sender).post({"text": "Bonjour"})
+    stack.early_reply = WebChat(stack.app_url, stack.early_sender).post({"text": "Bonjour"})
     stack.start_rasa()
     try:
         # RASA_WAIT_SECONDS: a busy machine (several stacks at once) loads the model slower.
@@ -47,7 +47,7 @@ def stack(tmp_path_factory):
 @pytest.fixture
 def chat(stack):
     """A new user of the web chat (a fresh sender id each time)."""
-    return Chat(stack.app_url, "t-" + uuid.uuid4().hex[:10])
+    return web_chat(stack.app_url, "t-" + uuid.uuid4().hex[:10])
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import yaml
 
 from bot.core.normalize import normalize
 from bot.devtools.stack import Stack
-from tests.integration.chat import Chat
+from bot.testing.conversation import web_chat
 
 CONVERSATIONS = yaml.safe_load(
     (Path(__file__).parent / "conversations.yml").read_text(encoding="utf-8"))["conversations"]
@@ -28,7 +28,7 @@ def read_as(stack: Stack, text: str) -> str:
 
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c["name"] for c in CONVERSATIONS])
 def test_conversation(stack: Stack, conversation: dict):
-    chat = Chat(stack.app_url, "conv-" + uuid.uuid4().hex[:10])
+    chat = web_chat(stack.app_url, "conv-" + uuid.uuid4().hex[:10])
     for step in conversation["steps"]:
         if "say" in step:
             assert read_as(stack, step["say"]) == step["intent"], step

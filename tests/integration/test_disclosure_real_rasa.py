@@ -14,7 +14,7 @@ import httpx
 from bot.content import get_content
 from bot.core.normalize import normalize
 from bot.devtools.stack import Stack
-from tests.integration.chat import Chat
+from bot.testing.conversation import Conversation, web_chat
 
 MALI_HOTLINE = "80 00 11 32"
 EVERYDAY_DISCLOSURES = [
@@ -33,8 +33,8 @@ def intent_of(stack: Stack, text: str) -> str:
     return response.json()["intent"]["name"]
 
 
-def new_chat(stack: Stack) -> Chat:
-    chat = Chat(stack.app_url, "disc-" + uuid.uuid4().hex[:10])
+def new_chat(stack: Stack) -> Conversation:
+    chat = web_chat(stack.app_url, "disc-" + uuid.uuid4().hex[:10])
     chat.say("Bonjour")
     chat.press("country:ML")
     return chat

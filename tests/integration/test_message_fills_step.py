@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-from tests.integration.chat import Chat
+from bot.testing.conversation import Conversation
 
 CODE = re.compile(r"\b(ML|GN|SN)-[A-HJ-KM-NP-Z2-9]{6}\b")
 
 
-def make_request(chat: Chat) -> str:
+def make_request(chat: Conversation) -> str:
     chat.press("country:ML")
     chat.press("flow:talk:start")
     done = chat.press("flow:talk:send")
@@ -19,14 +19,14 @@ def make_request(chat: Chat) -> str:
     return match.group(0)
 
 
-def test_statut_and_a_code_is_answered_at_once(chat: Chat):
+def test_statut_and_a_code_is_answered_at_once(chat: Conversation):
     code = make_request(chat)
     for typed in (f"statut {code}", code.lower().replace("-", " "),
                   f"statut de {code.replace('-', '')}"):
         chat.say(typed).expect(f"Demande {code}", "reçue", "Réponse prévue avant le")
 
 
-def test_a_question_naming_the_place_does_not_ask_the_country(chat: Chat):
+def test_a_question_naming_the_place_does_not_ask_the_country(chat: Conversation):
     reply = chat.say("quand est la fermeture des sites pendant l'hivernage à Kéniéba ?")
     ids = [c["id"] for c in reply.choices]
     assert "country:ML" not in ids, reply.text

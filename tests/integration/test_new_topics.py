@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from bot.content import get_content
-from tests.integration.chat import Chat
+from bot.testing.conversation import web_chat
 
 QUESTIONS = {
     "land_conflict":
@@ -48,7 +48,7 @@ def first_line(answer_id: str) -> str:
 
 @pytest.mark.parametrize("intent,question,country,answer_id", list(cases()))
 def test_new_topic_is_answered_in_french_per_country(stack, intent, question, country, answer_id):
-    chat = Chat(stack.app_url, "topic16-" + uuid.uuid4().hex[:8])
+    chat = web_chat(stack.app_url, "topic16-" + uuid.uuid4().hex[:8])
     chat.press(f"country:{country}")
     turn = chat.say(question)
     assert first_line(answer_id) in turn.text, (
@@ -59,7 +59,7 @@ def test_new_topic_is_answered_in_french_per_country(stack, intent, question, co
 
 
 def test_sources_choice_through_the_stack(stack):
-    chat = Chat(stack.app_url, "topic16-src-" + uuid.uuid4().hex[:8])
+    chat = web_chat(stack.app_url, "topic16-src-" + uuid.uuid4().hex[:8])
     chat.press("country:GN")
     chat.say(QUESTIONS["land_conflict"]).has_choice("sources:gn_land_conflict")
     sources = chat.press("sources:gn_land_conflict")
@@ -69,7 +69,7 @@ def test_sources_choice_through_the_stack(stack):
 
 
 def test_land_conflict_leads_to_the_report_flow(stack):
-    chat = Chat(stack.app_url, "topic16-rep-" + uuid.uuid4().hex[:8])
+    chat = web_chat(stack.app_url, "topic16-rep-" + uuid.uuid4().hex[:8])
     chat.press("country:SN")
     chat.say("un conflit de terrain avec le village d'à côté pour notre dioura").has_choice(
         "flow:report:start")

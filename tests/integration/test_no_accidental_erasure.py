@@ -3,10 +3,10 @@ confirmed by the typed word or the button, never by a menu number."""
 
 from __future__ import annotations
 
-from tests.integration.chat import Chat, Turn
+from bot.testing.conversation import Conversation, Turn
 
 
-def open_confirmation(chat: Chat) -> Turn:
+def open_confirmation(chat: Conversation) -> Turn:
     turn = chat.say("je veux effacer mes données")
     ids = [c["id"] for c in turn.choices]
     if "flow:delete:start" in ids:  # the NLU was not sure enough: asked first
@@ -14,7 +14,7 @@ def open_confirmation(chat: Chat) -> Turn:
     return turn.has_choice("flow:delete:confirm").expect("EFFACER")
 
 
-def test_numbers_typed_at_the_confirmation_never_erase(chat: Chat):
+def test_numbers_typed_at_the_confirmation_never_erase(chat: Conversation):
     chat.say("Bonjour")
     open_confirmation(chat)
     chat.say("1").expect("rien n'est effacé").expect_not("sont effacées")
@@ -25,7 +25,7 @@ def test_numbers_typed_at_the_confirmation_never_erase(chat: Chat):
     chat.say("EFFACER").expect("vos données sont effacées")
 
 
-def test_a_question_about_registration_never_opens_the_confirmation(chat: Chat):
+def test_a_question_about_registration_never_opens_the_confirmation(chat: Conversation):
     chat.say("Bonjour")
     chat.press("country:ML")
     for text in ("combien coûte l'inscription ?", "1"):

@@ -12,7 +12,7 @@ import pytest
 
 from bot.content.search import suggest
 from bot.core.normalize import normalize
-from tests.integration.chat import Chat
+from bot.testing.conversation import Conversation, web_chat
 
 STORY = ("Salut. Je travaille a Kenieba avec mes freres depuis deux ans. On utilise le mercure "
          "pour laver et ma femme tousse beaucoup depuis. Ou est-ce que je peux vendre mon or a "
@@ -42,7 +42,7 @@ def misses(stack) -> list[dict]:
         return [dict(r) for r in db.execute("SELECT * FROM understanding_misses ORDER BY id")]
 
 
-def test_a_long_story_gets_the_answer_to_its_question_and_the_other_topic(chat: Chat):
+def test_a_long_story_gets_the_answer_to_its_question_and_the_other_topic(chat: Conversation):
     chat.say("Salut")
     chat.press("country:ML")
     turn = chat.say(STORY)
@@ -55,17 +55,17 @@ def test_a_long_story_gets_the_answer_to_its_question_and_the_other_topic(chat: 
     chat.press(others[0]).expect("mercure")
 
 
-def test_the_story_answer_is_the_sell_gold_answer(chat: Chat, stack):
+def test_the_story_answer_is_the_sell_gold_answer(chat: Conversation, stack):
     chat.say("Salut")
     chat.press("country:GN")
-    direct = Chat(chat.base_url, chat.sender + "-b")
+    direct = web_chat(chat.transport.base_url, chat.transport.sender + "-b")
     direct.say("Salut")
     direct.press("country:GN")
     expected = direct.say("Ou est-ce que je peux vendre mon or a un bon prix ?").replies[0]["text"]
     assert chat.say(STORY).replies[0]["text"] == expected
 
 
-def test_a_vague_mining_message_offers_the_closest_answers_a_person_and_the_menu(chat: Chat,
+def test_a_vague_mining_message_offers_the_closest_answers_a_person_and_the_menu(chat: Conversation,
                                                                                stack):
     chat.say("Salut")
     chat.press("country:SN")
@@ -88,7 +88,7 @@ def test_a_vague_mining_message_offers_the_closest_answers_a_person_and_the_menu
     assert miss["chosen"] == chosen and miss["contact_id"]
 
 
-def test_gibberish_gets_the_menu_and_a_person_on_the_second_try(chat: Chat):
+def test_gibberish_gets_the_menu_and_a_person_on_the_second_try(chat: Conversation):
     chat.say("Salut")
     first = chat.say("qsdkjh azerty wxcvb")
     first.expect_not("Vouliez-vous").has_choice("menu:licensing")

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from bot.devtools.stack import MODEL, Stack
-from tests.integration.chat import Chat
+from bot.testing.conversation import Conversation, web_chat
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -69,8 +69,8 @@ def dump_app_database(stack: Stack) -> str:
         engine.dispose()
 
 
-def new_chat(stack: Stack) -> Chat:
-    return Chat(stack.app_url, "req-" + uuid.uuid4().hex[:10])
+def new_chat(stack: Stack) -> Conversation:
+    return web_chat(stack.app_url, "req-" + uuid.uuid4().hex[:10])
 
 
 def test_report_a_land_conflict_then_check_its_status_in_french(running: Stack):

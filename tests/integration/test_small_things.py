@@ -7,16 +7,16 @@ from __future__ import annotations
 import sqlite3
 
 from bot.devtools.stack import Stack
-from tests.integration.chat import Chat
+from bot.testing.conversation import Conversation
 
 
-def test_emoji_and_question_mark_are_understood(chat: Chat):
+def test_emoji_and_question_mark_are_understood(chat: Conversation):
     chat.say("?").expect("Choisissez un thème").has_choice("menu:formalisation")
     chat.say("👍").expect("Merci").expect_not("pas pris en charge")
     chat.say("🙏").expect("Merci")
 
 
-def test_the_same_answer_twice_offers_more_help(chat: Chat):
+def test_the_same_answer_twice_offers_more_help(chat: Conversation):
     chat.press("country:GN")
     question = "où je peux vendre mon or ?"
     first = chat.say(question)
@@ -25,7 +25,7 @@ def test_the_same_answer_twice_offers_more_help(chat: Chat):
     assert again.text.startswith(first.text.split("\n")[0])
 
 
-def test_ou_en_est_ma_plainte_opens_the_status(chat: Chat):
+def test_ou_en_est_ma_plainte_opens_the_status(chat: Conversation):
     chat.say("où en est ma plainte").expect("code").has_choice("flow:status:cancel")
 
 
@@ -45,8 +45,8 @@ def age_conversation(stack: Stack, contact_id: str, seconds: int) -> None:
                           (f"-{seconds} seconds", contact_id)).rowcount == 1
 
 
-def test_a_returning_user_is_offered_to_resume_the_guide(stack: Stack, chat: Chat):
-    marker = "ZX-RETOUR-" + chat.sender
+def test_a_returning_user_is_offered_to_resume_the_guide(stack: Stack, chat: Conversation):
+    marker = "ZX-RETOUR-" + chat.transport.sender
     chat.say(f"bonjour {marker}")
     chat.press("country:ML")
     chat.press("flow:group:start")

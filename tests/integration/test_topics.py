@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from bot.content import get_content
-from tests.integration.chat import Chat
+from bot.testing.conversation import web_chat
 
 QUESTIONS = {
     "why_formalise": "pourquoi c'est important de se formaliser ?",
@@ -47,7 +47,7 @@ def cases():
 
 @pytest.mark.parametrize("intent,question,country,answer_id", list(cases()))
 def test_topic_is_answered_in_french(stack, intent, question, country, answer_id):
-    chat = Chat(stack.app_url, "topic-" + uuid.uuid4().hex[:8])
+    chat = web_chat(stack.app_url, "topic-" + uuid.uuid4().hex[:8])
     if country:
         chat.press(COUNTRY_BUTTON[country])
     expected = get_content().answer(answer_id).message("fr")

@@ -8,16 +8,16 @@ import sqlite3
 import time
 
 from bot.devtools.stack import Stack
-from tests.integration.chat import Chat
+from bot.testing.conversation import Conversation
 
 
-def test_a_typed_country_selects_it_at_the_country_question(chat: Chat):
+def test_a_typed_country_selects_it_at_the_country_question(chat: Conversation):
     chat.say("quand est la fermeture des sites pendant l'hivernage ?").has_choice(
         "country:ML", "country:SN")
     chat.say("Mali").expect("Pays choisi : Mali.", "15 juin")
 
 
-def test_a_place_at_the_report_country_question_selects_its_country(chat: Chat):
+def test_a_place_at_the_report_country_question_selects_its_country(chat: Conversation):
     chat.press("flow:report:start")
     chat.press("flow:report:cat:land_conflict")
     chat.say("Campement de Wuroxaana haut").has_choice("flow:report:country:SN")
@@ -25,7 +25,7 @@ def test_a_place_at_the_report_country_question_selects_its_country(chat: Chat):
 
 
 def test_in_private_mode_the_typed_country_is_read_in_process_and_not_kept(
-        stack: Stack, chat: Chat):
+        stack: Stack, chat: Conversation):
     chat.press("lang:fr")
     chat.press("flow:protection:start").has_choice("flow:protection:country:SN")
     chat.say("sénégal").expect("116").has_choice("flow:protection:cancel")

@@ -7,11 +7,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.actions import flows as _flows  # noqa: F401  (registers the flows)
-from bot.actions.dialogue import State, Talk, Turn
 from bot.core.normalize import normalize
 from bot.core.privacy import erase_contact_data
 from bot.store.misses import mask
 from bot.store.models import Contact, UnderstandingMiss
+from bot.testing.conversation import Conversation, Turn, dialogue
 
 THEMES = ["menu:formalisation", "menu:licensing", "menu:safe_practice", "menu:protection"]
 
@@ -24,25 +24,15 @@ def new_contact(db) -> str:
         return contact.id
 
 
-class Chat:
-    def __init__(self, contact_id: str | None = None, **state):
-        self.state = State(**{"language": "fr", **state})
-        self.contact_id = contact_id
-
-    def turn(self, turn: Turn):
-        turn.metadata = {"channel": "telegram", **turn.metadata}
-        return Talk(self.state, sender_id=self.contact_id).respond(turn)
-
-    def miss(self, text: str, **metadata):
-        return self.turn(Turn(intent="nlu_fallback", text=text, metadata=metadata,
-                              guess="sell_gold", confidence=0.41))
-
-    def press(self, choice: str):
-        return self.turn(Turn(intent="choose", choice=choice, entities={"choice": choice}))
+def Chat(contact_id: str | None = None, **state) -> Conversation:  # noqa: N802
+    """A French-speaking Telegram user talking to the dialogue in process."""
+    return dialogue(contact_id, "telegram", **{"language": "fr", **state})
 
 
-def ids(replies) -> list[str]:
-    return [c.id for r in replies for c in r.choices]
+def unmatched(chat: Conversation, text: str, **metadata) -> Turn:
+    """A message no intent matched (the classifier's best guess: sell_gold, unsure)."""
+    return chat.say(text, intent="nlu_fallback", metadata=metadata, guess="sell_gold",
+                    confidence=0.41)
 
 
 def misses(db) -> list[UnderstandingMiss]:
@@ -51,10 +41,10 @@ def misses(db) -> list[UnderstandingMiss]:
 
 
 def test_a_missed_question_offers_the_closest_answers_a_person_and_the_menu(db):
-    replies = Chat(new_contact(db), country="GN").miss("a ki je peu vendre mon or la")
+    replies = unmatched(Chat(new_contact(db), country="GN"), "a ki je peu vendre mon or la")
     assert len(replies) == 1
     assert "Vouliez-vous parler de" in replies[0].text
-    choices = ids(replies)
+    choices = replies.ids
     assert choices[0] == "answer:gn_sell_gold"
     assert all(c.startswith("answer:gn_") or not c.startswith("answer:") for c in choices)
     assert choices[-2:] == ["flow:talk:start", "menu:main"]
@@ -63,16 +53,16 @@ def test_a_missed_question_offers_the_closest_answers_a_person_and_the_menu(db):
 
 def test_gibberish_gets_todays_menu_then_a_person(db):
     chat = Chat(new_contact(db))
-    first = chat.miss("qsdkjh azerty")
-    assert ids(first) == THEMES and "Vouliez-vous" not in first[0].text
-    second = chat.miss("blblbl xkcd")
-    assert ids(second) == ["flow:talk:start", "menu:main"]
+    first = unmatched(chat, "qsdkjh azerty")
+    assert first.ids == THEMES and "Vouliez-vous" not in first[0].text
+    second = unmatched(chat, "blblbl xkcd")
+    assert second.ids == ["flow:talk:start", "menu:main"]
 
 
 def test_every_miss_is_kept_masked_with_the_guess_and_the_suggestions(db):
     contact = new_contact(db)
-    Chat(contact, country="ML").miss("Kel prix pr le gramme? appelez moi au +223 76 12 34 56")
-    Chat(contact, country="ML").miss("qsdkjh azerty 12345678901")
+    unmatched(Chat(contact, country="ML"), "Kel prix pr le gramme? appelez moi au +223 76 12 34 56")
+    unmatched(Chat(contact, country="ML"), "qsdkjh azerty 12345678901")
     first, second = misses(db)
     assert first.contact_id == contact and first.channel == "telegram"
     assert first.language == "fr" and first.country == "ML"
@@ -86,23 +76,23 @@ def test_every_miss_is_kept_masked_with_the_guess_and_the_suggestions(db):
 def test_pressing_a_suggestion_records_what_the_miss_meant(db):
     contact = new_contact(db)
     chat = Chat(contact, country="ML")
-    chat.miss("kel prix pour le gramme")
+    unmatched(chat, "kel prix pour le gramme")
     replies = chat.press("answer:ml_sell_gold")
     assert "or" in replies[0].text.lower() and chat.state.misunderstood == 0
     [miss] = misses(db)
     assert miss.chosen == "ml_sell_gold" and miss.chosen_at is not None
     # A later press of another answer does not rewrite it.
-    chat.miss("kel prix pour le gramme")
+    unmatched(chat, "kel prix pour le gramme")
     chat.press("answer:ml_couloirs")  # not among the suggestions
     assert [m.chosen for m in misses(db)] == ["ml_sell_gold", None]
 
 
 def test_a_country_rule_suggested_before_the_country_is_known_asks_it_first(db):
     chat = Chat(new_contact(db))
-    replies = chat.miss("a ki je peu vendre mon or la")
-    suggestion = next(c for c in ids(replies) if c.endswith("_sell_gold"))
+    replies = unmatched(chat, "a ki je peu vendre mon or la")
+    suggestion = next(c for c in replies.ids if c.endswith("_sell_gold"))
     asked = chat.press(suggestion)
-    assert ids(asked) == ["country:ML", "country:GN", "country:SN"]
+    assert asked.ids == ["country:ML", "country:GN", "country:SN"]
     answered = chat.press("country:SN")
     assert chat.state.last_answer == "sn_sell_gold" and "Pays choisi" in answered[0].text
 
@@ -110,31 +100,31 @@ def test_a_country_rule_suggested_before_the_country_is_known_asks_it_first(db):
 def test_nothing_is_searched_or_kept_in_the_protection_flow(db):
     contact = new_contact(db)
     chat = Chat(contact, country="ML")
-    chat.turn(Turn(intent="violence_help", text="mon mari me frappe"))
+    chat.say("mon mari me frappe", intent="violence_help")
     assert chat.state.flow["name"] == "protection"
-    replies = chat.miss("il me frappe tous les jours, ou vendre mon or")
+    replies = unmatched(chat, "il me frappe tous les jours, ou vendre mon or")
     assert all(r.sensitive for r in replies)
-    assert not any(c.startswith("answer:") for c in ids(replies))
+    assert not any(c.startswith("answer:") for c in replies.ids)
     assert misses(db) == []
 
 
 def test_a_message_the_gateway_marked_as_a_possible_disclosure_is_never_kept(db):
     contact = new_contact(db)
-    Chat(contact, country="ML").miss("kel prix pour le gramme", violence_segment=True)
-    Chat(contact, country="ML").miss("kel prix pour le gramme", private=True)
+    unmatched(Chat(contact, country="ML"), "kel prix pour le gramme", violence_segment=True)
+    unmatched(Chat(contact, country="ML"), "kel prix pour le gramme", private=True)
     assert misses(db) == []
 
 
 def test_a_button_misunderstood_keeps_nothing(db):
     chat = Chat(new_contact(db))
     replies = chat.press("nowhere:at-all")
-    assert ids(replies) == THEMES and misses(db) == []
+    assert replies.ids == THEMES and misses(db) == []
 
 
 def test_misses_are_erased_with_the_contacts_data(db):
     contact, other = new_contact(db), new_contact(db)
-    Chat(contact).miss("kel prix pour le gramme")
-    Chat(other).miss("kel prix pour le gramme")
+    unmatched(Chat(contact), "kel prix pour le gramme")
+    unmatched(Chat(other), "kel prix pour le gramme")
     with db.session() as session:
         erase_contact_data(session, contact)
     assert [m.contact_id for m in misses(db)] == [other]
@@ -148,38 +138,38 @@ def test_masking_hides_phone_numbers_and_long_digit_runs():
 
 def test_the_other_topics_of_a_long_message_are_offered_after_its_answer():
     chat = Chat(country="ML")
-    replies = chat.turn(Turn(intent="sell_gold", text="ou vendre mon or",
+    replies = chat.say("ou vendre mon or", intent="sell_gold",
                              metadata={"other_intents": ["mercury_health", "greet",
-                                                         "sell_gold", "report_problem"]}))
+                                                         "sell_gold", "report_problem"]})
     assert chat.state.last_answer == "ml_sell_gold"
     assert len(replies) == 2
     assert "Vous avez aussi parlé de" in replies[1].text
-    assert ids([replies[1]]) == ["answer:mercury_health", "menu:main"]
+    assert Turn([replies[1]]).ids == ["answer:mercury_health", "menu:main"]
 
 
 def test_a_violence_topic_among_the_others_opens_the_protection_flow_not_its_answer():
     chat = Chat(country="GN")
-    replies = chat.turn(Turn(intent="sell_gold", text="ou vendre mon or",
-                             metadata={"other_intents": ["violence_help"]}))
-    assert "flow:protection:start" in ids(replies[1:])
+    replies = chat.say("ou vendre mon or", intent="sell_gold",
+                             metadata={"other_intents": ["violence_help"]})
+    assert "flow:protection:start" in Turn(replies[1:]).ids
 
 
 def test_no_other_topics_in_the_protection_flow(db):
     chat = Chat(country="ML")
-    replies = chat.turn(Turn(intent="violence_help", text="mon mari me frappe",
-                             metadata={"other_intents": ["sell_gold", "mercury_health"]}))
+    replies = chat.say("mon mari me frappe", intent="violence_help",
+                             metadata={"other_intents": ["sell_gold", "mercury_health"]})
     assert all(r.sensitive for r in replies)
-    assert not any(c.startswith("answer:") for c in ids(replies))
+    assert not any(c.startswith("answer:") for c in replies.ids)
 
 
 def test_a_message_surely_off_topic_gets_no_mining_suggestions_but_is_kept(db):
     contact = new_contact(db)
     chat = Chat(contact, country="ML")
-    sure = chat.turn(Turn(intent="out_of_scope", text="je veux acheter du mercure pour ma moto",
-                          guess="out_of_scope", confidence=0.97))
-    assert "Vouliez-vous" not in sure[0].text and ids(sure) == THEMES
-    unsure = Chat(contact, country="ML").turn(Turn(
-        intent="out_of_scope", text="je veux acheter du mercure pour ma moto",
-        guess="out_of_scope", confidence=0.55))
+    sure = chat.say("je veux acheter du mercure pour ma moto", intent="out_of_scope",
+                          guess="out_of_scope", confidence=0.97)
+    assert "Vouliez-vous" not in sure[0].text and sure.ids == THEMES
+    unsure = Chat(contact, country="ML").say("je veux acheter du mercure pour ma moto",
+                                             intent="out_of_scope", guess="out_of_scope",
+                                             confidence=0.55)
     assert "Vouliez-vous" in unsure[0].text
     assert [m.intent for m in misses(db)] == ["out_of_scope", "out_of_scope"]

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.actions.dialogue import State, Talk, Turn
+from bot.actions.dialogue import State, Talk
 from bot.actions.sources import sources_text
 from bot.channels.render import WHATSAPP_MAX_LIST_ROWS, telegram_messages, whatsapp_messages
 from bot.content import get_content
 from bot.content._schema import INTERACTIVE_BODY_MAX
-
-
-class Conversation:
-    def __init__(self, **state):
-        self.state = State(**state)
-
-    def say(self, intent: str, **entities: str):
-        return Talk(self.state).respond(Turn(intent=intent, entities=entities))
-
-    def press(self, choice: str):
-        return Talk(self.state).respond(Turn(intent="choose", choice=choice,
-                                             entities={"choice": choice}))
-
-
-def ids(replies) -> list[str]:
-    return [c.id for r in replies for c in r.choices]
+from bot.testing.conversation import dialogue as Conversation
 
 
 def test_every_sourced_answer_offers_sources_and_the_choice_shows_them():
@@ -33,9 +18,9 @@ def test_every_sourced_answer_offers_sources_and_the_choice_shows_them():
         chat = Conversation(country="ML")
         shown = chat.press(f"answer:{answer.id}")
         if not answer.sources:
-            assert f"sources:{answer.id}" not in ids(shown)
+            assert f"sources:{answer.id}" not in shown.ids
             continue
-        assert f"sources:{answer.id}" in ids(shown), answer.id
+        assert f"sources:{answer.id}" in shown.ids, answer.id
         replies = chat.press(f"sources:{answer.id}")
         assert len(replies) == 1
         body = replies[0].text
@@ -43,7 +28,7 @@ def test_every_sourced_answer_offers_sources_and_the_choice_shows_them():
         assert answer.sources[0].title in body, answer.id  # at least the first, always
         assert answer.review.organisation in body
         # back to the answer, and the menu
-        assert ids(replies) == [f"answer:{answer.id}", "menu:main"]
+        assert replies.ids == [f"answer:{answer.id}", "menu:main"]
 
 
 def test_sources_message_names_where_to_read_and_the_review_status():
@@ -90,9 +75,9 @@ def test_unknown_answer_is_a_polite_reply_not_a_crash():
 def test_answer_with_suite_related_and_sources_fits_the_channels(answer_id):
     replies = Conversation(country="ML").press(f"answer:{answer_id}")
     reply = replies[0]
-    assert ids(replies)[0] == f"more:{answer_id}"  # "Suite" stays first
-    assert "sources:" + answer_id in ids(replies)
-    assert ids(replies)[-1] == "menu:main"
+    assert replies.ids[0] == f"more:{answer_id}"  # "Suite" stays first
+    assert "sources:" + answer_id in replies.ids
+    assert replies.ids[-1] == "menu:main"
     # 4+ choices: WhatsApp shows them as a list message (rows <= 24 characters), never drops any
     wa = whatsapp_messages(reply)
     interactive = [m for m in wa if m.get("type") == "interactive"]
@@ -106,7 +91,7 @@ def test_answer_with_suite_related_and_sources_fits_the_channels(answer_id):
 
 def test_answer_without_suite_has_three_or_four_choices_and_still_renders():
     replies = Conversation(country="ML").press("answer:retort")
-    assert ids(replies) == ["answer:mercury_health", "answer:borax_smelting", "sources:retort",
+    assert replies.ids == ["answer:mercury_health", "answer:borax_smelting", "sources:retort",
                             "menu:main"]
     wa = whatsapp_messages(replies[0])
     assert wa[-1]["interactive"]["type"] == "list"

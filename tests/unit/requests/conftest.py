@@ -1,5 +1,5 @@
 """Fixtures for follow-up requests: a migrated SQLite database the flows write to, a contact,
-and a `chat` helper that drives `Talk.respond` like a conversation."""
+and a `chat`: a conversation with the dialogue in process (bot.testing.conversation)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from bot.actions import flows as _flows  # noqa: F401  (registers the flows)
-from bot.actions.dialogue import State, Talk, Turn
 from bot.store import requests as store
 from bot.store.db import Database
 from bot.store.identities import IdentityVault
+from bot.testing.conversation import Conversation, dialogue
 from bot.testing.requests_world import with_protection_staff
 
 
@@ -33,46 +33,14 @@ def contact(db, vault):
     return make_contact(db, vault)
 
 
-class Chat:
-    """A conversation with the dialogue, without Rasa: `say`, `press`, and the last replies."""
-
-    def __init__(self, contact_id: str | None, channel: str = "whatsapp", **state: Any):
-        self.state = State(**{"language": "fr", **state})
-        self.contact_id = contact_id
-        self.channel = channel
-        self.replies = []
-
-    def _run(self, turn: Turn):
-        turn.metadata = {"channel": self.channel, **turn.metadata}
-        self.replies = Talk(self.state, sender_id=self.contact_id).respond(turn)
-        return self.replies
-
-    def say(self, text: str, intent: str = "nlu_fallback", *, confidence: float | None = None,
-            metadata: dict | None = None, **entities: str):
-        return self._run(Turn(intent=intent, text=text, entities=dict(entities),
-                              confidence=confidence, metadata=dict(metadata or {})))
-
-    def press(self, choice: str):
-        text = f'/choose{{"choice":"{choice}"}}'
-        return self._run(Turn(intent="choose", choice=choice, text=text,
-                              entities={"choice": choice}))
-
-    @property
-    def text(self) -> str:
-        return "\n".join(r.text for r in self.replies)
-
-    @property
-    def choices(self) -> list[str]:
-        return [c.id for r in self.replies for c in r.choices]
-
-    @property
-    def step(self) -> str | None:
-        return (self.state.flow or {}).get("step")
+def miner(contact_id: str | None, channel: str = "whatsapp", **state: Any) -> Conversation:
+    """A French-speaking miner talking to the dialogue in process (no Rasa)."""
+    return dialogue(contact_id, channel, **{"language": "fr", **state})
 
 
 @pytest.fixture
 def chat(db, contact):
-    return Chat(contact, country="ML")
+    return miner(contact, country="ML")
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from bot.store.models import (
     FollowUpRequest,
     InboxMessage,
 )
-from tests.unit.requests.conftest import Chat, make_contact
+from bot.testing.conversation import Conversation
+from tests.unit.requests.conftest import make_contact, miner
 
 
 def only_request(db) -> FollowUpRequest:
@@ -23,10 +24,10 @@ def only_request(db) -> FollowUpRequest:
         return request
 
 
-def type_privately(db, vault, chat: Chat, text: str) -> None:
+def type_privately(db, vault, chat: Conversation, text: str) -> None:
     """What the gateway does with a message typed in a sensitive step."""
     with db.session() as session:
-        contact = session.get(Contact, chat.contact_id)
+        contact = session.get(Contact, chat.transport.contact_id)
         private = handle_private_input(contact.sensitive_mode or "protection", "text", text,
                                        contact.last_choices, vault.encrypt)
         if private.callback_draft:
@@ -34,10 +35,11 @@ def type_privately(db, vault, chat: Chat, text: str) -> None:
     chat.press(private.choice)
 
 
-def set_mode(db, chat: Chat) -> None:
+def set_mode(db, chat: Conversation) -> None:
     """What the gateway remembers after a reply (Contact.sensitive_mode)."""
     with db.session() as session:
-        session.get(Contact, chat.contact_id).sensitive_mode = sensitive_mode_of(chat.replies[-1])
+        mode = sensitive_mode_of(chat.last[-1])
+        session.get(Contact, chat.transport.contact_id).sensitive_mode = mode
 
 
 # -------------------------------------------------------------------------- report
@@ -74,7 +76,7 @@ def test_report_a_problem_from_start_to_reference_code(db, chat):
 
 
 def test_an_unknown_place_is_kept_as_typed_and_the_country_is_asked(db, contact):
-    chat = Chat(contact)
+    chat = miner(contact)
     chat.press("flow:report:start")
     chat.press("flow:report:cat:land_conflict")
     chat.say("Campement de Wuroxaana haut")
@@ -103,7 +105,7 @@ def test_a_shared_location_names_the_nearest_known_place(db, chat):
 def test_a_voice_note_can_be_the_description(db, chat):
     with db.session() as session:
         session.add(InboxMessage(channel="whatsapp", channel_message_id="v1",
-                                 contact_id=chat.contact_id, kind="voice", status="done",
+                                 contact_id=chat.transport.contact_id, kind="voice", status="done",
                                  payload={}))
     chat.press("flow:report:start")
     chat.press("flow:report:cat:extortion")
@@ -124,12 +126,12 @@ def test_a_callback_number_is_typed_privately_and_stored_encrypted(db, vault, ch
     chat.say("Kéniéba")
     chat.say("Un puits s'est effondré")
     chat.press("flow:report:contact:phone")
-    assert chat.replies[-1].sensitive
+    assert chat.last.replies[-1].sensitive
     set_mode(db, chat)
     type_privately(db, vault, chat, "pas maintenant")
     assert chat.text == ("Ce n'est pas un numéro de téléphone. Écrivez-le comme ceci : "
                          "76 12 34 56.")
-    assert chat.choices == ["flow:report:cancel", "menu:main"] and chat.replies[-1].sensitive
+    assert chat.choices == ["flow:report:cancel", "menu:main"] and chat.last.replies[-1].sensitive
     type_privately(db, vault, chat, "+223 76 55 44 33")
     assert chat.step == "summary"
     chat.press("flow:report:confirm")
@@ -137,7 +139,7 @@ def test_a_callback_number_is_typed_privately_and_stored_encrypted(db, vault, ch
     assert request.callback_method == "phone"
     assert vault.decrypt(request.callback_contact_encrypted) == "+22376554433"
     with db.session() as session:
-        assert session.get(Contact, chat.contact_id).callback_draft is None
+        assert session.get(Contact, chat.transport.contact_id).callback_draft is None
         assert [c.scope for c in session.scalars(select(Consent))] == ["callback"]
 
 
@@ -174,21 +176,21 @@ def test_violence_in_a_report_switches_to_protection_without_a_description(
     chat.press("flow:report:cat:violence")
     assert chat.state.flow["name"] == "protection"
     assert "80 00 11 32" in chat.text and "Décrivez" not in chat.text
-    assert all(r.sensitive for r in chat.replies)
+    assert all(r.sensitive for r in chat.last.replies)
 
 
 # ---------------------------------------------------------------------- protection
 def test_protection_gives_the_country_services_at_once(protection_staff, db, contact):
-    chat = Chat(contact, country="SN")
+    chat = miner(contact, country="SN")
     chat.say("aide violences", intent="violence_help")
     assert "116" in chat.text and "gratuit" in chat.text and "STOP" in chat.text
     assert "?" not in chat.text.split("\n")[0]  # no question about what happened
     assert chat.choices == ["flow:protection:callback", "flow:protection:cancel", "menu:main"]
-    assert all(r.sensitive for r in chat.replies)
+    assert all(r.sensitive for r in chat.last.replies)
 
 
 def test_no_callback_is_promised_when_no_protection_staff_is_named(db, contact):
-    chat = Chat(contact, country="ML")
+    chat = miner(contact, country="ML")
     chat.say("aide violences", intent="violence_help")
     assert "80 00 11 32" in chat.text and "appelez le numéro" in chat.text
     assert chat.choices == ["flow:protection:cancel", "menu:main"]
@@ -198,7 +200,7 @@ def test_no_callback_is_promised_when_no_protection_staff_is_named(db, contact):
 
 
 def test_protection_asks_the_country_when_unknown(db, contact):
-    chat = Chat(contact)
+    chat = miner(contact)
     chat.say("aide violences", intent="violence_help")
     assert chat.text == "De l'aide existe, gratuite et confidentielle. Dans quel pays êtes-vous ?"
     assert chat.choices == ["flow:protection:country:ML", "flow:protection:country:GN",
@@ -215,12 +217,12 @@ def test_a_quick_exit_word_ends_at_once_and_explains_how_to_clear_the_chat(db, v
     type_privately(db, vault, chat, word)
     assert chat.state.flow is None
     assert "Effacer la discussion" in chat.text
-    assert not chat.replies[-1].sensitive
+    assert not chat.last.replies[-1].sensitive
 
 
 def test_a_callback_needs_explicit_consent_and_keeps_only_the_number(
         protection_staff, db, vault, contact):
-    chat = Chat(contact, country="ML", channel="telegram")
+    chat = miner(contact, country="ML", channel="telegram")
     chat.say("aide violences", intent="violence_help")
     set_mode(db, chat)
     # A number typed before consent is dropped, not kept.
@@ -241,11 +243,11 @@ def test_a_callback_needs_explicit_consent_and_keeps_only_the_number(
         "protection", True, None, None)
     assert vault.decrypt(request.callback_contact_encrypted) == "76123456"
     assert request.callback_time == "evening" and request.reference_code in chat.text
-    assert chat.replies[-1].sensitive
+    assert chat.last.replies[-1].sensitive
 
 
 def test_on_whatsapp_this_number_can_be_chosen(protection_staff, db, vault, contact):
-    chat = Chat(contact, country="GN", channel="whatsapp")
+    chat = miner(contact, country="GN", channel="whatsapp")
     chat.press("flow:protection:start")
     chat.press("flow:protection:callback")
     chat.press("flow:protection:consent")
@@ -263,12 +265,12 @@ def test_on_whatsapp_this_number_can_be_chosen(protection_staff, db, vault, cont
 
 
 def test_annuler_right_after_booking_withdraws_the_callback(protection_staff, db, vault, contact):
-    chat = Chat(contact, country="GN", channel="whatsapp")
+    chat = miner(contact, country="GN", channel="whatsapp")
     for choice in ("flow:protection:start", "flow:protection:callback", "flow:protection:consent",
                    "flow:protection:number:this", "flow:protection:time:any",
                    "flow:protection:confirm"):
         chat.press(choice)
-    assert [(c.id, c.title) for c in chat.replies[-1].choices] == [
+    assert [(c.id, c.title) for c in chat.last.replies[-1].choices] == [
         ("flow:protection:cancel", "Annuler le rappel"), ("menu:main", "Menu")]
     set_mode(db, chat)
     type_privately(db, vault, chat, "annuler")
@@ -279,7 +281,7 @@ def test_annuler_right_after_booking_withdraws_the_callback(protection_staff, db
 
 
 def test_cancel_keeps_nothing(protection_staff, db, vault, contact):
-    chat = Chat(contact, country="ML", channel="telegram")
+    chat = miner(contact, country="ML", channel="telegram")
     chat.press("flow:protection:start")
     chat.press("flow:protection:callback")
     chat.press("flow:protection:consent")
@@ -293,9 +295,9 @@ def test_cancel_keeps_nothing(protection_staff, db, vault, contact):
 
 # ------------------------------------------------------------------- status, talk, delete
 def test_status_answers_only_the_contact_who_asked(db, vault, chat):
-    other = Chat(make_contact(db, vault, "+22376111111"), country="ML")
+    other = miner(make_contact(db, vault, "+22376111111"), country="ML")
     with db.session() as session:
-        request = store.create_request(session, contact_id=chat.contact_id,
+        request = store.create_request(session, contact_id=chat.transport.contact_id,
                                        category="pollution", channel="whatsapp", country="ML")
         request.partner_message = "Nous venons jeudi."
         code = request.reference_code
@@ -315,7 +317,7 @@ def test_talk_to_a_person_shares_only_what_the_user_agrees_to(db, chat):
         for n, text in enumerate(["Le chef de site demande 5000 F", "2",
                                   "on nous chasse du couloir"]):
             session.add(InboxMessage(channel="whatsapp", channel_message_id=f"t{n}",
-                                     contact_id=chat.contact_id, kind="text", text=text,
+                                     contact_id=chat.transport.contact_id, kind="text", text=text,
                                      status="done", payload={}))
     chat.press("flow:talk:start")
     assert chat.text.endswith("?\n« Le chef de site demande 5000 F »\n"
@@ -335,7 +337,7 @@ def test_talk_to_a_person_shares_only_what_the_user_agrees_to(db, chat):
 def test_talk_without_sharing_keeps_no_messages(db, chat):
     with db.session() as session:
         session.add(InboxMessage(channel="whatsapp", channel_message_id="t1",
-                                 contact_id=chat.contact_id, kind="text", text="secret",
+                                 contact_id=chat.transport.contact_id, kind="text", text="secret",
                                  status="done", payload={}))
     chat.press("flow:talk:start")
     chat.press("flow:talk:send")
@@ -354,17 +356,17 @@ def test_delete_asks_first_then_marks_the_contact(db, chat):
     assert chat.choices == ["flow:delete:cancel", "flow:delete:confirm", "menu:main"]
     assert chat.state.flow == {"name": "delete", "step": "confirm"}
     with db.session() as session:
-        assert session.get(Contact, chat.contact_id).erase_requested_at is None
+        assert session.get(Contact, chat.transport.contact_id).erase_requested_at is None
     chat.press("flow:delete:confirm")
     with db.session() as session:
-        assert session.get(Contact, chat.contact_id).erase_requested_at is not None
+        assert session.get(Contact, chat.transport.contact_id).erase_requested_at is not None
 
 
 def test_protection_speaks_the_users_language(db, contact):
-    chat = Chat(contact, country="ML", language="bm")
+    chat = miner(contact, country="ML", language="bm")
     chat.say("n dɛmɛ", intent="violence_help")
     assert "I kelen tɛ" in chat.text and "80 00 11 32" in chat.text
-    assert all(r.lang == "bm" for r in chat.replies)
+    assert all(r.lang == "bm" for r in chat.last.replies)
 
 
 def test_oui_and_non_typed_answer_the_report_questions(db, chat):

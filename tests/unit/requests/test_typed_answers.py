@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from bot.store import requests as store
 from bot.store.models import Contact, FollowUpRequest, utcnow
-from tests.unit.requests.conftest import Chat
+from bot.testing.conversation import Conversation
+from tests.unit.requests.conftest import miner
 
 
 def requests_of(db) -> list[FollowUpRequest]:
@@ -19,7 +20,7 @@ def requests_of(db) -> list[FollowUpRequest]:
         return list(session.scalars(select(FollowUpRequest)))
 
 
-def report_until_summary(chat: Chat) -> None:
+def report_until_summary(chat: Conversation) -> None:
     chat.press("flow:report:start")
     chat.press("flow:report:cat:pollution")
     chat.say("Sadiola")
@@ -80,7 +81,7 @@ def test_annuler_and_exit_words_leave_and_say_nothing_was_sent(db, chat, word):
 
 
 def test_non_at_the_contact_step_and_a_country_typed_at_the_country_step(db, contact):
-    chat = Chat(contact)
+    chat = miner(contact)
     chat.press("flow:report:start")
     chat.press("flow:report:cat:land_conflict")
     chat.say("Campement de Wuroxaana haut")
@@ -152,9 +153,9 @@ def test_protection_typed_country_and_yes_in_private(protection_staff, db, vault
         set_mode(db, chat)
         with db.session() as session:
             session.get(Contact, contact).last_choices = [
-                {"id": c.id, "title": c.title} for c in chat.replies[-1].choices]
+                {"id": c.id, "title": c.title} for c in chat.last.replies[-1].choices]
 
-    chat = Chat(contact)
+    chat = miner(contact)
     chat.say("aide", intent="violence_help")
     remember_choices()
     type_privately(db, vault, chat, "mali")
@@ -168,8 +169,9 @@ def test_protection_typed_country_and_yes_in_private(protection_staff, db, vault
 # ------------------------------------------------------------ 4. what the message carries
 def test_statut_and_a_code_answers_at_once(db, chat):
     with db.session() as session:
-        code = store.create_request(session, contact_id=chat.contact_id, category="accident",
-                                    channel="whatsapp", country="ML").reference_code
+        code = store.create_request(session, contact_id=chat.transport.contact_id,
+                                    category="accident", channel="whatsapp",
+                                    country="ML").reference_code
     for typed in (f"statut {code}", code.lower().replace("-", " "),
                   f"statut de {code.replace('-', '')}"):
         chat.say(typed, intent="nlu_fallback")
@@ -179,7 +181,7 @@ def test_statut_and_a_code_answers_at_once(db, chat):
 
 def test_a_status_says_what_it_means_what_comes_next_and_by_when(db, chat):
     with db.session() as session:
-        request = store.create_request(session, contact_id=chat.contact_id,
+        request = store.create_request(session, contact_id=chat.transport.contact_id,
                                        category="accident", channel="whatsapp", country="ML")
         code, due = request.reference_code, request.due_at
     chat.say(f"statut {code}", intent="check_status")
@@ -195,7 +197,7 @@ def test_a_status_says_what_it_means_what_comes_next_and_by_when(db, chat):
 
 
 def test_a_report_that_names_the_place_does_not_ask_it_again(db, contact):
-    chat = Chat(contact)
+    chat = miner(contact)
     chat.say("je veux signaler un problème à Kéniéba", intent="report_problem",
              place="Kéniéba")
     chat.press("flow:report:cat:pollution")
@@ -205,14 +207,14 @@ def test_a_report_that_names_the_place_does_not_ask_it_again(db, contact):
 
 def test_protection_with_a_named_country_gives_its_services_at_once(protection_staff, db,
                                                                     contact):
-    chat = Chat(contact)
+    chat = miner(contact)
     chat.say("on me frappe au Sénégal", intent="violence_help", country="SN")
     assert chat.state.country == "SN" and "116" in chat.text
     assert "flow:protection:country:ML" not in chat.choices
 
 
 def test_a_question_naming_a_place_does_not_ask_the_country(db, contact):
-    chat = Chat(contact)
+    chat = miner(contact)
     chat.say("quand ferme l'orpaillage à Kéniéba", intent="seasonal_closure", place="Kéniéba")
     assert chat.state.country == "ML" and "country:ML" not in chat.choices
     assert "15 juin" in chat.text
@@ -241,7 +243,7 @@ def test_a_doubtful_delete_intent_only_asks(db, chat, text, confidence):
     chat.say(text, intent="delete_data", confidence=confidence)
     assert chat.text == "Voulez-vous effacer vos données ?"
     assert chat.choices == ["flow:delete:start", "menu:main"]
-    assert chat.state.flow is None and not erase_requested(db, chat.contact_id)
+    assert chat.state.flow is None and not erase_requested(db, chat.transport.contact_id)
 
 
 @pytest.mark.parametrize("typed", ["1", "oui", "ok", "👍", "2"])
@@ -250,11 +252,11 @@ def test_only_the_typed_word_or_the_button_erases(db, chat, typed):
     assert chat.choices == ["flow:delete:cancel", "flow:delete:confirm", "menu:main"]
     assert "écrivez EFFACER" in chat.text
     chat.say(typed, intent="nlu_fallback")
-    assert not erase_requested(db, chat.contact_id)
+    assert not erase_requested(db, chat.transport.contact_id)
     assert chat.text.startswith("Rien n'est effacé pour l'instant.") or (
         chat.text == "D'accord, rien n'est effacé.")
     chat.say("Effacer", intent="delete_data")
-    assert erase_requested(db, chat.contact_id)
+    assert erase_requested(db, chat.transport.contact_id)
 
 
 def test_the_confirmation_button_erases_and_non_keeps(db, chat, vault):
@@ -263,15 +265,15 @@ def test_the_confirmation_button_erases_and_non_keeps(db, chat, vault):
     chat.say("supprimer mes données", intent="delete_data", confidence=0.95)
     chat.say("non", intent="deny")
     assert chat.text == "D'accord, rien n'est effacé." and chat.state.flow is None
-    other = Chat(make_contact(db, vault, "+22376999999"))
+    other = miner(make_contact(db, vault, "+22376999999"))
     other.say("supprimer mes données", intent="delete_data", confidence=0.95)
     other.press("flow:delete:confirm")
-    assert erase_requested(db, other.contact_id)
-    assert not erase_requested(db, chat.contact_id)
+    assert erase_requested(db, other.transport.contact_id)
+    assert not erase_requested(db, chat.transport.contact_id)
 
 
 def test_a_question_at_the_confirmation_leaves_it_and_is_answered(db, contact):
-    chat = Chat(contact, country="ML")
+    chat = miner(contact, country="ML")
     chat.say("effacer mes données", intent="delete_data", confidence=0.95)
     chat.say("quand ferme l'orpaillage", intent="seasonal_closure")
     assert "15 juin" in chat.text and chat.state.flow is None
@@ -279,11 +281,11 @@ def test_a_question_at_the_confirmation_leaves_it_and_is_answered(db, contact):
 
 
 def test_a_place_found_in_the_words_gives_the_country_without_an_entity(db, contact):
-    chat = Chat(contact)
+    chat = miner(contact)
     chat.say("quand est la fermeture des sites pendant l'hivernage à Kéniéba ?",
              intent="seasonal_closure")
     assert chat.state.country == "ML" and "15 juin" in chat.text
-    other = Chat(contact)
+    other = miner(contact)
     other.say("je veux signaler un problème à Siguiri", intent="report_problem")
     other.press("flow:report:cat:accident")
     assert other.state.country == "GN" and other.state.flow["locality"] == "Siguiri"
@@ -291,6 +293,6 @@ def test_a_place_found_in_the_words_gives_the_country_without_an_entity(db, cont
 
 
 def test_protection_reads_the_country_in_the_words(protection_staff, db, contact):
-    chat = Chat(contact)
+    chat = miner(contact)
     chat.say("on me frappe à la maison, je suis à Kédougou", intent="violence_help")
     assert chat.state.country == "SN" and "116" in chat.text
