@@ -102,14 +102,17 @@ async def test_partner_works_a_request_in_a_real_browser(running):
         await page.screenshot(path=SHOTS / "1-login.png", full_page=True)
         await page.fill("input[name=username]", "awa")
         await page.fill("input[name=password]", PASSWORD)
-        await page.click("form.box button")
+        async with page.expect_navigation():  # a form post and its redirect: wait for the page
+            await page.click("form.box button")
         assert page.url.endswith("/dashboard/requests")
         await page.screenshot(path=SHOTS / "2-list.png", full_page=True)
         await page.fill("input[name=q]", code.replace("-", " ").lower())
-        await page.click("form.filters button")
+        async with page.expect_navigation():  # a form post and its redirect: wait for the page
+            await page.click("form.filters button")
         assert code in await page.content()
         await page.screenshot(path=SHOTS / "3-search.png", full_page=True)
-        await page.click(f"text={code}")
+        async with page.expect_navigation():  # a form post and its redirect: wait for the page
+            await page.click(f"text={code}")
         assert page.url.endswith(f"/dashboard/requests/{code}")
         playing = await page.evaluate("""async () => {
             const audio = document.querySelector('audio');
@@ -120,10 +123,12 @@ async def test_partner_works_a_request_in_a_real_browser(running):
         assert playing["error"] is None and playing["duration"] > 0.9 and playing["time"] > 0
         await page.screenshot(path=SHOTS / "4-request.png", full_page=True)
         await page.fill("textarea[name=message]", "Une équipe passe au marigot jeudi.")
-        await page.click("text=Envoyer la réponse")
+        async with page.expect_navigation():  # a form post and its redirect: wait for the page
+            await page.click("text=Envoyer la réponse")
         assert "Enregistré." in await page.content()
         await page.select_option("select[name=status]", "in_progress")
-        await page.click("text=Changer le statut")
+        async with page.expect_navigation():  # a form post and its redirect: wait for the page
+            await page.click("text=Changer le statut")
         content = await page.content()
         assert "En cours" in content
         await page.screenshot(path=SHOTS / "5-after-reply.png", full_page=True)
