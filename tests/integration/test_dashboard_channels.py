@@ -6,11 +6,13 @@ against the fake Bot API, and to the fake WhatsApp Graph API (inside and outside
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
@@ -63,6 +65,7 @@ def running(tmp_path, telegram_api, graph, rasa, monkeypatch):
     with RunningApp(settings) as app:
         with app.db.session() as session:
             ds.sync_organisations(session)
+            store.ensure_reference_data(session)
             ds.create_user(session, "awa", PASSWORD, "femima", "caseworker")
         yield app
 
@@ -79,11 +82,20 @@ async def _partner(app) -> tuple[httpx.AsyncClient, str]:
 
 
 def _request_for(app, channel: str) -> str:
+    """A request made outside the app's process (as a second app process would): on SQLite a
+    write racing the app's own can be refused at once (a stale WAL snapshot), so it is retried."""
     [contact] = app.contacts()
-    with app.db.session() as session:
-        return store.create_request(session, contact_id=contact.id, category="pollution",
-                                    channel=channel, country="ML",
-                                    summary="Le cyanure coule dans le marigot").reference_code
+    for attempt in range(20):
+        try:
+            with app.db.session() as session:
+                return store.create_request(
+                    session, contact_id=contact.id, category="pollution", channel=channel,
+                    country="ML", summary="Le cyanure coule dans le marigot").reference_code
+        except OperationalError:
+            if attempt == 19:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("unreachable")
 
 
 async def test_reply_reaches_the_miner_on_telegram(running, telegram_api):
