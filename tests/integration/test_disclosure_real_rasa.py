@@ -26,6 +26,26 @@ EVERYDAY_DISCLOSURES = [
 ]
 
 
+# Doubtful to the detector (bot/core/disclosure: "unsure"); the test takes the first one the
+# model does not read as violence_help (which would rightly open the protection flow at once).
+DOUBTFUL = [
+    "un homme me suit partout",
+    "il me fait peur quand je rentre du site",
+    "il me colle partout au placer",
+    "j ai peur de rentrer seule du site",
+]
+
+
+def a_doubtful_message(stack: Stack) -> str:
+    from bot.core.disclosure import detect
+
+    for text in DOUBTFUL:
+        assert detect(text).level == "unsure", text
+        if intent_of(stack, text) != "violence_help":
+            return text
+    raise AssertionError("the model reads every doubtful phrasing as violence_help: add one")
+
+
 def intent_of(stack: Stack, text: str) -> str:
     response = httpx.post(f"{stack.rasa_url}/model/parse", params={"token": stack.rasa_token},
                           json={"text": normalize(text)}, timeout=60)
@@ -56,7 +76,8 @@ def test_a_disclosure_the_nlu_misreads_still_reaches_the_hotline(stack: Stack):
 
 def test_a_doubtful_message_is_offered_help_and_non_continuer_carries_on(stack: Stack):
     chat = new_chat(stack)
-    offer = chat.say("où vendre mon or à Kangaba ? un homme me suit partout")
+    doubtful = a_doubtful_message(stack)
+    offer = chat.say(f"où vendre mon or à Kangaba ? {doubtful}")
     offer.expect("aide confidentielle")
     offer.has_choice("flow:protection:start", "flow:disclosure:cancel")
     again = chat.say("je sais pas")  # typed at the offer: read privately, asked once more
@@ -67,7 +88,7 @@ def test_a_doubtful_message_is_offered_help_and_non_continuer_carries_on(stack: 
         get_content().answer("ml_sell_gold").message("fr")]
     assert carried_on.choices[0]["id"] == "more:ml_sell_gold"
     # "Oui" on a new offer reaches the hotline.
-    chat.say("un homme me suit partout").expect("aide confidentielle")
+    chat.say(doubtful).expect("aide confidentielle")
     assert MALI_HOTLINE in chat.press("flow:protection:start").text
 
 
