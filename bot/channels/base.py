@@ -81,12 +81,13 @@ class ChannelAdapter(Protocol):
 
     async def start(self) -> None:
         """Begin background work (polling, media download). Must not fail because the
-        channel's servers are away: retry in the background instead."""
-        ...
+        channel's servers are away: retry in the background instead. Default: nothing."""
+        return None
 
     async def stop(self) -> None:
-        """End background work and close clients; safe to call once after `start`."""
-        ...
+        """End background work and close clients; safe to call once after `start`. Default:
+        nothing."""
+        return None
 
     async def send(self, address: str, reply: Reply, *,
                    last_inbound_at: datetime | None = None) -> str | Sent | None:

@@ -73,12 +73,6 @@ class MemoryChannel(base.ChannelAdapter):
     def routes(self) -> list[BaseRoute]:
         return []
 
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
     async def send(self, address: str, reply: Reply, *,
                    last_inbound_at: datetime | None = None) -> str | Sent | None:
         if self.send_delay:

@@ -286,12 +286,6 @@ class WebChat(base.ChannelAdapter):
     def routes(self) -> list[BaseRoute]:
         return list(routes(self.gateway, self.settings))
 
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
     async def send(self, address: str, reply: Reply, *,
                    last_inbound_at: datetime | None = None) -> str | Sent | None:
         raise SendError("web: replies are taken by the chat's HTTP answers", retryable=False)
